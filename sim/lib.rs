@@ -1,0 +1,1 @@
+//! wsasim: a deterministic simulator of the Windows Sockets ioctl subsystem.
