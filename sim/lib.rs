@@ -1,1 +1,3 @@
 //! wsasim: a deterministic simulator of the Windows Sockets ioctl subsystem.
+
+pub mod wire;
