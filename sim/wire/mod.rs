@@ -7,9 +7,11 @@
 //! host can model a 32-bit caller and the other way round.
 //!
 //! - [`sockaddr`]: SOCKADDR_IN (16 bytes) and SOCKADDR_IN6 (28 bytes).
+//! - [`address_list`]: SOCKET_ADDRESS_LIST for SIO_ADDRESS_LIST_QUERY, pointers into itself.
 
 use std::fmt;
 
+pub mod address_list;
 pub mod sockaddr;
 
 /// Why a byte buffer could not be parsed as a Windows structure.
