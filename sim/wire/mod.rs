@@ -9,11 +9,13 @@
 //! - [`sockaddr`]: SOCKADDR_IN (16 bytes) and SOCKADDR_IN6 (28 bytes).
 //! - [`address_list`]: SOCKET_ADDRESS_LIST for SIO_ADDRESS_LIST_QUERY, pointers into itself.
 //! - [`interface_info`]: INTERFACE_INFO (76 bytes) for SIO_GET_INTERFACE_LIST.
+//! - [`keepalive`]: tcp_keepalive (12 bytes) for SIO_KEEPALIVE_VALS.
 
 use std::fmt;
 
 pub mod address_list;
 pub mod interface_info;
+pub mod keepalive;
 pub mod sockaddr;
 
 /// Why a byte buffer could not be parsed as a Windows structure.
