@@ -10,12 +10,14 @@
 //! - [`address_list`]: SOCKET_ADDRESS_LIST for SIO_ADDRESS_LIST_QUERY, pointers into itself.
 //! - [`interface_info`]: INTERFACE_INFO (76 bytes) for SIO_GET_INTERFACE_LIST.
 //! - [`keepalive`]: tcp_keepalive (12 bytes) for SIO_KEEPALIVE_VALS.
+//! - [`rcvall`]: RCVALL_VALUE (4 bytes) for SIO_RCVALL.
 
 use std::fmt;
 
 pub mod address_list;
 pub mod interface_info;
 pub mod keepalive;
+pub mod rcvall;
 pub mod sockaddr;
 
 /// Why a byte buffer could not be parsed as a Windows structure.
