@@ -8,6 +8,7 @@
 //!
 //! - [`sockaddr`]: SOCKADDR_IN (16 bytes) and SOCKADDR_IN6 (28 bytes).
 //! - [`address_list`]: SOCKET_ADDRESS_LIST for SIO_ADDRESS_LIST_QUERY, pointers into itself.
+//! - [`guid`]: GUID (16 bytes) and the WSAID_* extension-function GUIDs.
 //! - [`interface_info`]: INTERFACE_INFO (76 bytes) for SIO_GET_INTERFACE_LIST.
 //! - [`keepalive`]: tcp_keepalive (12 bytes) for SIO_KEEPALIVE_VALS.
 //! - [`rcvall`]: RCVALL_VALUE (4 bytes) for SIO_RCVALL.
@@ -15,6 +16,7 @@
 use std::fmt;
 
 pub mod address_list;
+pub mod guid;
 pub mod interface_info;
 pub mod keepalive;
 pub mod rcvall;
