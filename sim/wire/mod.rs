@@ -11,6 +11,7 @@
 //! - [`guid`]: GUID (16 bytes) and the WSAID_* extension-function GUIDs.
 //! - [`interface_info`]: INTERFACE_INFO (76 bytes) for SIO_GET_INTERFACE_LIST.
 //! - [`keepalive`]: tcp_keepalive (12 bytes) for SIO_KEEPALIVE_VALS.
+//! - [`qos`]: FLOWSPEC (32 bytes) and QOS (80 bytes 64-bit, 72 bytes 32-bit).
 //! - [`rcvall`]: RCVALL_VALUE (4 bytes) for SIO_RCVALL.
 
 use std::fmt;
@@ -19,6 +20,7 @@ pub mod address_list;
 pub mod guid;
 pub mod interface_info;
 pub mod keepalive;
+pub mod qos;
 pub mod rcvall;
 pub mod sockaddr;
 
