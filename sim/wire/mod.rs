@@ -7,6 +7,7 @@
 //! host can model a 32-bit caller and the other way round.
 //!
 //! - [`sockaddr`]: SOCKADDR_IN (16 bytes) and SOCKADDR_IN6 (28 bytes).
+//! - [`tcp_info`]: TCP_INFO_v0 (88 bytes) and TCP_INFO_v1 (136 bytes) for SIO_TCP_INFO.
 //! - [`address_list`]: SOCKET_ADDRESS_LIST for SIO_ADDRESS_LIST_QUERY, pointers into itself.
 //! - [`guid`]: GUID (16 bytes) and the WSAID_* extension-function GUIDs.
 //! - [`interface_info`]: INTERFACE_INFO (76 bytes) for SIO_GET_INTERFACE_LIST.
@@ -23,6 +24,7 @@ pub mod keepalive;
 pub mod qos;
 pub mod rcvall;
 pub mod sockaddr;
+pub mod tcp_info;
 
 /// Why a byte buffer could not be parsed as a Windows structure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
