@@ -7,13 +7,15 @@
 //! host can model a 32-bit caller and the other way round.
 //!
 //! - [`sockaddr`]: SOCKADDR_IN (16 bytes) and SOCKADDR_IN6 (28 bytes).
-//! - [`tcp_info`]: TCP_INFO_v0 (88 bytes) and TCP_INFO_v1 (136 bytes) for SIO_TCP_INFO.
+//! - [`PointerSize`]: the caller's pointer width, for layouts holding pointers.
 //! - [`address_list`]: SOCKET_ADDRESS_LIST for SIO_ADDRESS_LIST_QUERY, pointers into itself.
-//! - [`guid`]: GUID (16 bytes) and the WSAID_* extension-function GUIDs.
 //! - [`interface_info`]: INTERFACE_INFO (76 bytes) for SIO_GET_INTERFACE_LIST.
 //! - [`keepalive`]: tcp_keepalive (12 bytes) for SIO_KEEPALIVE_VALS.
+//! - [`guid`]: GUID (16 bytes) and the WSAID_* extension-function GUIDs.
 //! - [`qos`]: FLOWSPEC (32 bytes) and QOS (80 bytes 64-bit, 72 bytes 32-bit).
 //! - [`rcvall`]: RCVALL_VALUE (4 bytes) for SIO_RCVALL.
+//! - [`read_u32`] and friends: bounds-checked little-endian readers.
+//! - [`tcp_info`]: TCP_INFO_v0 (88 bytes) and TCP_INFO_v1 (136 bytes) for SIO_TCP_INFO.
 
 use std::fmt;
 
