@@ -424,6 +424,12 @@ impl SocketState {
     pub fn is_udp(&self) -> bool {
         self.kind == SocketType::Dgram
     }
+
+    /// Changes how the socket reports "would block". Every change of `mode` goes through
+    /// here, so that one place sees each transition.
+    pub fn set_mode(&mut self, mode: IoMode) {
+        self.mode = mode;
+    }
 }
 
 #[cfg(test)]

@@ -306,7 +306,9 @@ impl Host {
 
     /// `send`: queues data on the connected peer. With MSG_OOB on a stream socket the
     /// last byte becomes urgent (BSD semantics, which Windows follows): held out of band
-    /// unless the receiver has SO_OOBINLINE. A datagram is queued whole.
+    /// unless the receiver has SO_OOBINLINE. A datagram is queued whole, or dropped when
+    /// the receiver's queue would exceed SO_RCVBUF (SIO_ENABLE_CIRCULAR_QUEUEING drops
+    /// the oldest instead).
     pub fn send(&mut self, s: Socket, data: &[u8], flags: MsgFlags) -> SockResult {
         let r = self.send_inner(s, data, flags);
         self.record(r)
@@ -336,6 +338,8 @@ impl Host {
         };
         let pst = self.sockets.get_mut(&peer).expect("checked above");
         let inline = pst.options.oob_inline;
+        let limit = pst.options.rcvbuf as usize;
+        let circular = pst.options.circular_queueing;
         let mut event = NetworkEvents::READ;
         match &mut pst.rx {
             RecvQueue::Stream { bytes, urgent, .. } => {
@@ -356,7 +360,24 @@ impl Host {
                     bytes.extend(data);
                 }
             }
-            RecvQueue::Datagrams(q) => q.push_back(data.to_vec()),
+            RecvQueue::Datagrams(q) => {
+                // The queue holds at most SO_RCVBUF bytes. An overflow drops the new
+                // datagram, or with SIO_ENABLE_CIRCULAR_QUEUEING the oldest ones until
+                // the new one fits (reference). The sender never sees the loss.
+                let mut queued: usize = q.iter().map(Vec::len).sum();
+                if circular {
+                    while queued + data.len() > limit {
+                        match q.pop_front() {
+                            Some(old) => queued -= old.len(),
+                            None => break,
+                        }
+                    }
+                }
+                if queued + data.len() > limit {
+                    return SockResult::ok(n);
+                }
+                q.push_back(data.to_vec());
+            }
         }
         self.note_event(peer, event);
         SockResult::ok(n)
