@@ -24,6 +24,7 @@ use super::{check_len, read_i32, read_ptr, write_ptr, PointerSize, WireError};
 /// The addresses of a SOCKET_ADDRESS_LIST, in entry order.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SocketAddressList {
+    /// The addresses.
     pub addresses: Vec<SocketAddr>,
 }
 

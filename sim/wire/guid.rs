@@ -13,9 +13,13 @@ use super::{check_len, read_u16, read_u32, WireError};
 /// A Windows GUID.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Guid {
+    /// GUID field `data1`.
     pub data1: u32,
+    /// GUID field `data2`.
     pub data2: u16,
+    /// GUID field `data3`.
     pub data3: u16,
+    /// GUID field `data4`.
     pub data4: [u8; 8],
 }
 

@@ -76,8 +76,11 @@ pub fn parse_sockaddr_gen(bytes: &[u8]) -> Result<SocketAddr, WireError> {
 pub struct InterfaceInfo {
     /// `IFF_*` bits.
     pub flags: u32,
+    /// INTERFACE_INFO's address.
     pub address: SocketAddr,
+    /// INTERFACE_INFO's broadcast.
     pub broadcast: SocketAddr,
+    /// INTERFACE_INFO's netmask.
     pub netmask: SocketAddr,
 }
 

@@ -32,7 +32,12 @@ pub mod tcp_info;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WireError {
     /// The buffer ends before the structure does.
-    Truncated { needed: usize, got: usize },
+    Truncated {
+        /// Bytes the structure needs.
+        needed: usize,
+        /// Bytes the buffer holds.
+        got: usize,
+    },
     /// A sockaddr carries an address family this layer does not model.
     UnknownFamily(u16),
     /// A field holds a value the structure does not allow; the text names it.

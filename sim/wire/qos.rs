@@ -44,14 +44,21 @@ pub const SERVICE_NO_QOS_SIGNALING: u32 = 0x4000_0000;
 /// One direction's flow requirements; every field is a ULONG.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Flowspec {
+    /// The FLOWSPEC/QOS field `token_rate`.
     pub token_rate: u32,
+    /// The FLOWSPEC/QOS field `token_bucket_size`.
     pub token_bucket_size: u32,
+    /// The FLOWSPEC/QOS field `peak_bandwidth`.
     pub peak_bandwidth: u32,
+    /// The FLOWSPEC/QOS field `latency`.
     pub latency: u32,
+    /// The FLOWSPEC/QOS field `delay_variation`.
     pub delay_variation: u32,
     /// A `SERVICETYPE_*` value, possibly with `SERVICE_*` flags.
     pub service_type: u32,
+    /// The FLOWSPEC/QOS field `max_sdu_size`.
     pub max_sdu_size: u32,
+    /// The FLOWSPEC/QOS field `minimum_policed_size`.
     pub minimum_policed_size: u32,
 }
 
@@ -100,7 +107,9 @@ impl Flowspec {
 /// and pointer because this layer never follows pointers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Qos {
+    /// The FLOWSPEC/QOS field `sending`.
     pub sending: Flowspec,
+    /// The FLOWSPEC/QOS field `receiving`.
     pub receiving: Flowspec,
     /// `ProviderSpecific.len`.
     pub provider_specific_len: u32,

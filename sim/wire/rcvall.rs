@@ -15,9 +15,13 @@ pub const RCVALL_IPLEVEL: u32 = 3;
 /// The modes of SIO_RCVALL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RcvallValue {
+    /// RCVALL_VALUE `Off`.
     Off,
+    /// RCVALL_VALUE `On`.
     On,
+    /// RCVALL_VALUE `SocketLevelOnly`.
     SocketLevelOnly,
+    /// RCVALL_VALUE `IpLevel`.
     IpLevel,
 }
 

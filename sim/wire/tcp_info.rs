@@ -35,16 +35,27 @@ use super::{check_len, read_u32, read_u64, WireError};
 
 /// The TCPSTATE enum that `State` holds, in declaration order from 0.
 pub const TCPSTATE_CLOSED: u32 = 0;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_LISTEN: u32 = 1;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_SYN_SENT: u32 = 2;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_SYN_RCVD: u32 = 3;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_ESTABLISHED: u32 = 4;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_FIN_WAIT_1: u32 = 5;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_FIN_WAIT_2: u32 = 6;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_CLOSE_WAIT: u32 = 7;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_CLOSING: u32 = 8;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_LAST_ACK: u32 = 9;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_TIME_WAIT: u32 = 10;
+/// TCP_INFO field `const`.
 pub const TCPSTATE_MAX: u32 = 11;
 
 /// `sizeof(TCP_INFO_v0)`.
@@ -55,7 +66,9 @@ pub const TCP_INFO_V1_LEN: usize = 136;
 /// Which structure SIO_TCP_INFO was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TcpInfoVersion {
+    /// TCP_INFO field `V0`.
     V0,
+    /// TCP_INFO field `V1`.
     V1,
 }
 
@@ -90,36 +103,63 @@ impl TcpInfoVersion {
 /// emitting v0 leaves them out and parsing v0 sets them to zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpInfo {
+    /// TCP_INFO field `version`.
     pub version: TcpInfoVersion,
     /// A `TCPSTATE_*` value.
     pub state: u32,
+    /// TCP_INFO field `mss`.
     pub mss: u32,
+    /// TCP_INFO field `connection_time_ms`.
     pub connection_time_ms: u64,
     /// A BOOLEAN: written as 0 or 1, and any nonzero byte reads as true.
     pub timestamps_enabled: bool,
+    /// TCP_INFO field `rtt_us`.
     pub rtt_us: u32,
+    /// TCP_INFO field `min_rtt_us`.
     pub min_rtt_us: u32,
+    /// TCP_INFO field `bytes_in_flight`.
     pub bytes_in_flight: u32,
+    /// TCP_INFO field `cwnd`.
     pub cwnd: u32,
+    /// TCP_INFO field `snd_wnd`.
     pub snd_wnd: u32,
+    /// TCP_INFO field `rcv_wnd`.
     pub rcv_wnd: u32,
+    /// TCP_INFO field `rcv_buf`.
     pub rcv_buf: u32,
+    /// TCP_INFO field `bytes_out`.
     pub bytes_out: u64,
+    /// TCP_INFO field `bytes_in`.
     pub bytes_in: u64,
+    /// TCP_INFO field `bytes_reordered`.
     pub bytes_reordered: u32,
+    /// TCP_INFO field `bytes_retrans`.
     pub bytes_retrans: u32,
+    /// TCP_INFO field `fast_retrans`.
     pub fast_retrans: u32,
+    /// TCP_INFO field `dup_acks_in`.
     pub dup_acks_in: u32,
+    /// TCP_INFO field `timeout_episodes`.
     pub timeout_episodes: u32,
+    /// TCP_INFO field `syn_retrans`.
     pub syn_retrans: u8,
+    /// TCP_INFO field `snd_lim_trans_rwin`.
     pub snd_lim_trans_rwin: u32,
+    /// TCP_INFO field `snd_lim_time_rwin`.
     pub snd_lim_time_rwin: u32,
+    /// TCP_INFO field `snd_lim_bytes_rwin`.
     pub snd_lim_bytes_rwin: u64,
+    /// TCP_INFO field `snd_lim_trans_cwnd`.
     pub snd_lim_trans_cwnd: u32,
+    /// TCP_INFO field `snd_lim_time_cwnd`.
     pub snd_lim_time_cwnd: u32,
+    /// TCP_INFO field `snd_lim_bytes_cwnd`.
     pub snd_lim_bytes_cwnd: u64,
+    /// TCP_INFO field `snd_lim_trans_snd`.
     pub snd_lim_trans_snd: u32,
+    /// TCP_INFO field `snd_lim_time_snd`.
     pub snd_lim_time_snd: u32,
+    /// TCP_INFO field `snd_lim_bytes_snd`.
     pub snd_lim_bytes_snd: u64,
 }
 
