@@ -113,6 +113,11 @@ impl Host {
         self.asyncs.blocked.get(&thread)
     }
 
+    /// The completion routines queued for a thread and not yet run, in queue order.
+    pub fn queued_apcs(&self, thread: ThreadId) -> &[crate::model::overlapped::Apc] {
+        self.asyncs.apcs.get(&thread).map_or(&[], |q| q.as_slice())
+    }
+
     /// Every message WSAAsyncSelect has posted, in order.
     pub fn posted_messages(&self) -> &[crate::model::overlapped::PostedMessage] {
         &self.asyncs.messages
