@@ -527,4 +527,133 @@ mod tests {
         .unwrap();
         assert_eq!(chosen_interface(h.network(), d), None);
     }
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// Arm on socket (0..2): 0 address list, 1 routing wildcard, 2 routing 8.8.8.8;
+        /// overlapped or blocking on a thread of its own.
+        Arm {
+            socket: usize,
+            kind: u8,
+            overlapped: bool,
+        },
+        Change(u8),
+        Close(usize),
+    }
+
+    fn step() -> impl proptest::strategy::Strategy<Value = Step> {
+        use proptest::prelude::*;
+        prop_oneof![
+            (0usize..2, 0u8..3, any::<bool>()).prop_map(|(socket, kind, overlapped)| Step::Arm {
+                socket,
+                kind,
+                overlapped
+            }),
+            (0u8..6).prop_map(Step::Change),
+            (0usize..2).prop_map(Step::Close),
+        ]
+    }
+
+    fn change(n: u8) -> NetChange {
+        match n {
+            0 => add_addr("10.1.2.3/8"),
+            1 => NetChange::RemoveAddress {
+                interface: "eth0".into(),
+                address: IfAddress::parse("10.1.2.3/8").unwrap(),
+            },
+            2 => NetChange::SetInterface {
+                name: "eth0".into(),
+                up: false,
+            },
+            3 => NetChange::SetInterface {
+                name: "eth0".into(),
+                up: true,
+            },
+            4 => NetChange::AddRoute {
+                prefix: Prefix::parse("8.8.0.0/16").unwrap(),
+                interface: "loopback".into(),
+                gateway: None,
+                metric: 1,
+            },
+            _ => NetChange::RemoveRoute {
+                prefix: Prefix::parse("8.8.0.0/16").unwrap(),
+                interface: "loopback".into(),
+            },
+        }
+    }
+
+    proptest::proptest! {
+        /// After every change that applies, no wildcard request is left pending or
+        /// blocked; closing every socket leaves nothing pending or blocked; a
+        /// destination request completes only when its route moved.
+        #[test]
+        fn changes_and_closes_release_everything_they_should(
+            steps in proptest::collection::vec(step(), 0..30)
+        ) {
+            let mut h = Host::default_host();
+            let socks = [tcp(&mut h), tcp(&mut h)];
+            let p = h.create_io_completion_port();
+            h.associate_with_port(socks[0], p, 0).unwrap();
+            let mut next = 1u64;
+            let d: IpAddr = "8.8.8.8".parse().unwrap();
+            for st in steps {
+                match st {
+                    Step::Arm { socket, kind, overlapped } => {
+                        let s = socks[socket];
+                        if h.socket(s).is_none() {
+                            continue;
+                        }
+                        let awaiting = match kind {
+                            0 => Awaiting::AddressListChange,
+                            1 => routing("0.0.0.0:0"),
+                            _ => routing("8.8.8.8:0"),
+                        };
+                        let t = ThreadId(next);
+                        let mut call = IoctlCall::new(s, IoctlCode::SIO_ROUTING_INTERFACE_CHANGE).on_thread(t);
+                        if overlapped {
+                            call = call.overlapped(OverlappedId(next), None, None);
+                        }
+                        next += 1;
+                        let _ = h.finish(call, Reply::Await(awaiting), overlapped);
+                    }
+                    Step::Change(n) => {
+                        let before = chosen_interface(h.network(), d);
+                        let pending_dest: Vec<OpId> = h.asyncs.ops.iter()
+                            .filter(|(_, o)| matches!(o.state, OpState::Pending(Awaiting::RoutingInterfaceChange { destination: Some(x), .. }) if !x.ip().is_unspecified()))
+                            .map(|(id, _)| *id).collect();
+                        if h.handle_net_change(change(n)).is_err() {
+                            continue;
+                        }
+                        let moved = before != chosen_interface(h.network(), d);
+                        for id in pending_dest {
+                            let done = !matches!(h.asyncs.ops[&id].state, OpState::Pending(_));
+                            proptest::prop_assert_eq!(done, moved, "{} vs route moved", id);
+                        }
+                        for op in h.asyncs.ops.values() {
+                            let wildcard = matches!(op.state, OpState::Pending(Awaiting::RoutingInterfaceChange { destination: Some(x), .. }) if x.ip().is_unspecified());
+                            proptest::prop_assert!(!wildcard, "a wildcard request survived a change");
+                        }
+                        for b in h.asyncs.blocked.values() {
+                            let wildcard = matches!(b, BlockedCall::Ioctl { awaiting: Awaiting::RoutingInterfaceChange { destination: Some(x), .. }, .. } if x.ip().is_unspecified());
+                            proptest::prop_assert!(!wildcard, "a wildcard thread stayed blocked");
+                        }
+                    }
+                    Step::Close(i) => {
+                        h.closesocket(socks[i]);
+                    }
+                }
+            }
+            for s in socks {
+                h.closesocket(s);
+            }
+            proptest::prop_assert!(h.asyncs.blocked.is_empty());
+            proptest::prop_assert!(h.asyncs.ops.values().all(|o| !matches!(o.state, OpState::Pending(_))));
+            let mut packets = 0;
+            while h.get_queued_completion_status(ThreadId::MAIN, p, Timeout(0)).returned().unwrap().overlapped.is_some() {
+                packets += 1;
+            }
+            let port_ops = h.asyncs.ops.values().filter(|o| matches!(o.delivery, crate::model::Delivery::Port { .. })).count();
+            proptest::prop_assert_eq!(packets, port_ops);
+        }
+    }
 }
