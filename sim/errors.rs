@@ -37,6 +37,10 @@ macro_rules! table {
 table! { ErrorCode, ERROR_CODES,
     /// No error: a successful call resets the last error to this.
     NO_ERROR = 0;
+    /// The handle is not valid (Win32; WSA_INVALID_HANDLE has the same value).
+    ERROR_INVALID_HANDLE = 6;
+    /// A parameter is not valid (Win32; WSA_INVALID_PARAMETER has the same value).
+    ERROR_INVALID_PARAMETER = 87;
     /// The request is not supported (Win32; what GQCS reports for STATUS_NOT_SUPPORTED).
     ERROR_NOT_SUPPORTED = 50;
     /// The data area passed to a call is too small (Win32).
@@ -115,6 +119,10 @@ table! { ErrorCode, ERROR_CODES,
     WSANOTINITIALISED = 10093;
     /// The overlapped operation was cancelled (Winsock's name for ERROR_OPERATION_ABORTED).
     WSA_OPERATION_ABORTED = 995;
+    /// An event handle is not valid (Winsock's name for ERROR_INVALID_HANDLE).
+    WSA_INVALID_HANDLE = 6;
+    /// A parameter is not valid (Winsock's name for ERROR_INVALID_PARAMETER).
+    WSA_INVALID_PARAMETER = 87;
 }
 
 table! { NtStatus, NT_STATUSES,
@@ -180,6 +188,13 @@ impl NtStatus {
         NT_STATUSES.iter().find(|e| e.0 == name).map(|e| e.1)
     }
 
+    /// NT_SUCCESS: the success and informational severities (top bit clear). Warnings
+    /// such as STATUS_BUFFER_OVERFLOW are not successes (`WSAGetOverlappedResult` returns
+    /// FALSE for them, observations section 2 item 9).
+    pub fn is_success(self) -> bool {
+        self.0 & 0x8000_0000 == 0
+    }
+
     /// True for the error severity (the top two bits are 11).
     pub fn is_error(self) -> bool {
         self.0 >> 30 == 3
@@ -210,7 +225,8 @@ impl NtStatus {
             NtStatus::STATUS_CONNECTION_RESET => ErrorCode::WSAECONNRESET,
             NtStatus::STATUS_CONNECTION_ABORTED => ErrorCode::WSAECONNABORTED,
             NtStatus::STATUS_NETWORK_UNREACHABLE => ErrorCode::WSAENETUNREACH,
-            s if !s.is_error() => ErrorCode::NO_ERROR,
+            // Warnings (severity 2) are failures too: NT_SUCCESS is the top bit clear.
+            s if s.is_success() => ErrorCode::NO_ERROR,
             _ => ErrorCode::WSAEINVAL,
         }
     }
@@ -231,8 +247,8 @@ impl NtStatus {
             NtStatus::STATUS_CANCELLED => ErrorCode::ERROR_OPERATION_ABORTED,
             // ERROR_NOACCESS, ERROR_INVALID_PARAMETER, ERROR_INVALID_HANDLE, ERROR_MORE_DATA
             NtStatus::STATUS_ACCESS_VIOLATION => ErrorCode(998),
-            NtStatus::STATUS_INVALID_PARAMETER => ErrorCode(87),
-            NtStatus::STATUS_INVALID_HANDLE => ErrorCode(6),
+            NtStatus::STATUS_INVALID_PARAMETER => ErrorCode::ERROR_INVALID_PARAMETER,
+            NtStatus::STATUS_INVALID_HANDLE => ErrorCode::ERROR_INVALID_HANDLE,
             NtStatus::STATUS_BUFFER_OVERFLOW => ErrorCode(234),
             other => other.to_winsock(),
         }
@@ -315,6 +331,13 @@ mod tests {
     #[test]
     fn an_unlisted_error_status_maps_to_einval() {
         assert_eq!(NtStatus(0xC000_0999).to_winsock(), ErrorCode::WSAEINVAL);
+    }
+
+    #[test]
+    fn an_unlisted_warning_status_also_maps_to_einval() {
+        assert_eq!(NtStatus(0x8000_0999).to_winsock(), ErrorCode::WSAEINVAL);
+        assert!(!NtStatus::STATUS_BUFFER_OVERFLOW.is_success());
+        assert!(NtStatus::STATUS_SUCCESS.is_success());
     }
 
     #[test]

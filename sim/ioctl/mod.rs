@@ -374,7 +374,7 @@ impl Host {
 
     /// Turns a family's reply into the outcome, starting and completing the overlapped
     /// operation where the reply calls for one.
-    fn finish(
+    pub(crate) fn finish(
         &mut self,
         call: IoctlCall,
         reply: Reply,
@@ -450,9 +450,9 @@ impl Host {
                     sock.armed = sock.armed | armed_event(awaiting);
                     failed(ErrorCode::WSAEWOULDBLOCK, BytesReturned::Untouched)
                 } else {
-                    self.asyncs.blocked.insert(
+                    self.park(
                         call.thread,
-                        BlockedCall {
+                        BlockedCall::Ioctl {
                             socket: call.socket,
                             code: call.code,
                             awaiting,

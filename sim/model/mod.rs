@@ -303,11 +303,14 @@ impl Host {
                 }
             }
         }
+        // A parked GQCS, alertable wait or WSAGetOverlappedResult may now return.
+        self.wake_blocked();
     }
 
     /// Sets an event object to signaled (creating its record if the caller named an
     /// event the model has not seen).
     pub(crate) fn signal_event(&mut self, ev: Event) {
         self.asyncs.events.entry(ev).or_default().signaled = true;
+        self.wake_blocked();
     }
 }

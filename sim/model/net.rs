@@ -269,6 +269,38 @@ impl Network {
     pub fn is_local_address(&self, ip: IpAddr) -> bool {
         self.interface_of_address(ip).is_some()
     }
+
+    /// The bindable addresses of one family, in interface-index order and then in the
+    /// order each interface got them. This one rule decides what SIO_ADDRESS_LIST_QUERY
+    /// lists and when SIO_ADDRESS_LIST_CHANGE completes (the list differs before and
+    /// after a host change).
+    ///
+    /// Evidence: facts.md section 4 (Microsoft's SIO_ADDRESS_LIST_QUERY page): only the
+    /// family's addresses; loopback and link-local addresses (IPv6: scope below subnet)
+    /// are left out on software-loopback interfaces, kept elsewhere. Choice (no
+    /// evidence): interfaces that are down are left out, following facts.md's
+    /// inference from the DAD-state rule.
+    pub fn bindable_addresses(&self, v6: bool) -> Vec<IpAddr> {
+        self.interfaces
+            .values()
+            .filter(|i| i.up)
+            .flat_map(|i| {
+                i.addresses
+                    .iter()
+                    .map(|a| a.addr)
+                    .filter(move |a| i.kind != InterfaceKind::Loopback || !is_local_scope(*a))
+            })
+            .filter(|a| a.is_ipv6() == v6)
+            .collect()
+    }
+}
+
+/// Loopback or link-local: the scopes a software-loopback interface does not list.
+fn is_local_scope(a: IpAddr) -> bool {
+    match a {
+        IpAddr::V4(a) => a.is_loopback() || a.is_link_local(),
+        IpAddr::V6(a) => a.is_loopback() || (a.segments()[0] & 0xffc0) == 0xfe80,
+    }
 }
 
 #[cfg(test)]
@@ -296,6 +328,21 @@ mod tests {
             Prefix::parse("10.1.2.3/8").unwrap().to_string(),
             "10.0.0.0/8"
         );
+    }
+
+    #[test]
+    fn bindable_addresses_leave_out_loopback_and_down_interfaces() {
+        let mut n = Network::default_host();
+        assert_eq!(
+            n.bindable_addresses(false),
+            vec!["192.168.1.10".parse::<IpAddr>().unwrap()]
+        );
+        assert_eq!(
+            n.bindable_addresses(true),
+            vec!["fe80::10".parse::<IpAddr>().unwrap()]
+        );
+        n.interfaces.get_mut(&2).unwrap().up = false;
+        assert!(n.bindable_addresses(false).is_empty());
     }
 
     #[test]

@@ -5,13 +5,26 @@
 //! OVERLAPPED, then queues exactly one delivery (an event signal, an APC on the issuing
 //! thread, or a packet on the socket's completion port) that waits and `poll_*` calls
 //! drain later.
+//!
+//! Threads: a call that cannot return parks its thread in `blocked` with what it waits
+//! for ([`BlockedCall`]). [`Host::wake_blocked`] runs after every completion and every
+//! event signal and moves each thread whose wait is now satisfied to `released`, where
+//! `Host::poll_thread` collects its [`Released`] outcome once. Threads parked on the same
+//! completion port are served last-in first-out, as Microsoft documents for I/O
+//! completion ports ("threads that block on a completion port are released in LIFO
+//! order"). Completion routines run only at an alertable wait, all those queued, in an
+//! order drawn from the host's seeded generator (reference: "The completion routines can
+//! be called in any order"); FIFO is one of the orders it can draw.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
 
-use super::{Event, OpId, OverlappedId, Port, RoutineId, Socket, ThreadId};
+use rand_core::RngCore;
+
+use super::{Event, Host, OpId, OverlappedId, Port, RoutineId, Socket, ThreadId};
 use crate::codes::IoctlCode;
 use crate::errors::{ErrorCode, NtStatus};
+use crate::outcome::IoctlOutcome;
 
 /// The caller's WSAOVERLAPPED: the kernel writes `Internal` (the status) and
 /// `InternalHigh` (the byte count); `hEvent` is the caller's.
@@ -152,16 +165,121 @@ pub struct PostedMessage {
     pub error: u32,
 }
 
-/// A thread parked inside a blocking WSAIoctl (reference: "WSAIoctl can block if socket
-/// s is in blocking mode"; observations W103).
+/// What a parked thread waits for.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum BlockedCall {
+    /// A blocking WSAIoctl (reference: "WSAIoctl can block if socket s is in blocking
+    /// mode"; observations W103): released by the awaited host change, or with WSAEINTR
+    /// when the socket closes.
+    Ioctl {
+        /// The socket the call was made on.
+        socket: Socket,
+        /// The ioctl code.
+        code: IoctlCode,
+        /// What releases it.
+        awaiting: Awaiting,
+    },
+    /// WSAWaitForMultipleEvents with an infinite timeout.
+    Wait {
+        /// The events waited on, in the caller's order.
+        events: Vec<Event>,
+        /// Wait for all of them (else any).
+        all: bool,
+        /// Alertable: queued completion routines end the wait.
+        alertable: bool,
+    },
+    /// SleepEx(INFINITE): only an alertable one can ever end.
+    Sleep {
+        /// Alertable: queued completion routines end the sleep.
+        alertable: bool,
+    },
+    /// GetQueuedCompletionStatus(INFINITE) on this port.
+    Gqcs {
+        /// The port.
+        port: Port,
+    },
+    /// WSAGetOverlappedResult(fWait = TRUE) on a pending request.
+    OverlappedResult {
+        /// The caller's OVERLAPPED.
+        overlapped: OverlappedId,
+        /// The misuse diagnostic the call noticed, returned with the result.
+        diagnostic: Option<String>,
+    },
+}
+
+impl BlockedCall {
+    /// The socket a blocking ioctl waits on (closing it releases the thread).
+    pub fn ioctl_socket(&self) -> Option<Socket> {
+        match self {
+            BlockedCall::Ioctl { socket, .. } => Some(*socket),
+            _ => None,
+        }
+    }
+}
+
+/// How a wait ended (`WSAWaitForMultipleEvents`, `SleepEx`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct BlockedCall {
-    /// The socket the call was made on.
-    pub socket: Socket,
-    /// The ioctl code.
-    pub code: IoctlCode,
-    /// What releases it.
-    pub awaiting: Awaiting,
+pub enum WaitResult {
+    /// WSA_WAIT_EVENT_0 + index: this event (the lowest signaled index for wait-any).
+    Signaled(usize),
+    /// WSA_WAIT_TIMEOUT / WAIT_TIMEOUT (SleepEx: the sleep elapsed, returns 0).
+    Timeout,
+    /// WSA_WAIT_IO_COMPLETION: completion routines ran.
+    IoCompletion,
+    /// WSA_WAIT_FAILED with this error.
+    Failed(ErrorCode),
+}
+
+/// The outcome of a wait.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct WaitOutcome {
+    /// How it ended.
+    pub result: WaitResult,
+    /// The completion routines that ran during the wait, in the order they ran.
+    pub apcs: Vec<Apc>,
+}
+
+/// The outcome of GetQueuedCompletionStatus.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct GqcsOutcome {
+    /// The BOOL returned.
+    pub result: bool,
+    /// GetLastError() after the call (0 on success).
+    pub error: ErrorCode,
+    /// lpNumberOfBytesTransferred.
+    pub bytes: u32,
+    /// lpCompletionKey.
+    pub key: u64,
+    /// lpOverlapped (None: NULL, nothing dequeued).
+    pub overlapped: Option<OverlappedId>,
+}
+
+/// The outcome of WSAGetOverlappedResult.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct OverlappedResult {
+    /// The BOOL returned.
+    pub result: bool,
+    /// WSAGetLastError() after the call.
+    pub error: ErrorCode,
+    /// lpcbTransfer.
+    pub bytes: u32,
+    /// lpdwFlags.
+    pub flags: u32,
+    /// Misuse Windows leaves undefined (fWait TRUE with a completion routine).
+    pub diagnostic: Option<String>,
+}
+
+/// What a released thread's blocked call returned (see `Host::poll_thread`).
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Released {
+    /// A blocked WSAIoctl.
+    Ioctl(IoctlOutcome),
+    /// A blocked wait or SleepEx.
+    Wait(WaitOutcome),
+    /// A blocked GetQueuedCompletionStatus.
+    Gqcs(GqcsOutcome),
+    /// A blocked WSAGetOverlappedResult.
+    OverlappedResult(OverlappedResult),
 }
 
 /// All asynchronous state of the host.
@@ -181,8 +299,190 @@ pub struct AsyncState {
     pub messages: Vec<PostedMessage>,
     /// Threads parked in a blocking call, with what they wait for.
     pub blocked: BTreeMap<ThreadId, BlockedCall>,
+    /// When each parked thread parked (a counter), for LIFO service of port waiters.
+    pub parked_at: BTreeMap<ThreadId, u64>,
+    /// The next value of the parking counter.
+    pub next_park: u64,
     /// Outcomes of blocked calls that have been released and not yet collected.
-    pub released: BTreeMap<ThreadId, crate::outcome::IoctlOutcome>,
+    pub released: BTreeMap<ThreadId, Released>,
     /// Misuse the model noticed but Windows leaves undefined (reported, not invented).
     pub diagnostics: Vec<String>,
+}
+
+/// The result WSAGetOverlappedResult reads from a completed OVERLAPPED: TRUE for an
+/// NT_SUCCESS status, the last error through the one mapping (observations section 2
+/// item 9), InternalHigh as the byte count, flags 0.
+pub fn overlapped_result(rec: &OverlappedRecord, diagnostic: Option<String>) -> OverlappedResult {
+    let status = NtStatus(rec.internal as u32);
+    OverlappedResult {
+        result: status.is_success(),
+        error: status.to_winsock(),
+        bytes: rec.internal_high as u32,
+        flags: 0,
+        diagnostic,
+    }
+}
+
+impl Host {
+    /// Parks a thread in a blocking call.
+    pub(crate) fn park(&mut self, thread: ThreadId, call: BlockedCall) {
+        let at = self.asyncs.next_park;
+        self.asyncs.next_park += 1;
+        self.asyncs.blocked.insert(thread, call);
+        self.asyncs.parked_at.insert(thread, at);
+    }
+
+    /// Releases a parked thread with the outcome its call returns.
+    pub(crate) fn release(&mut self, thread: ThreadId, outcome: Released) {
+        if self.asyncs.blocked.remove(&thread).is_none() {
+            panic!("invariant: only a parked thread is released ({thread})");
+        }
+        self.asyncs.parked_at.remove(&thread);
+        self.asyncs.released.insert(thread, outcome);
+    }
+
+    /// Takes every completion routine queued for `thread`, in the order they run: a
+    /// permutation drawn from the seeded generator (Fisher-Yates), so a seed fixes the
+    /// order and different seeds explore different ones.
+    pub(crate) fn take_apcs(&mut self, thread: ThreadId) -> Vec<Apc> {
+        let mut apcs = self.asyncs.apcs.remove(&thread).unwrap_or_default();
+        for i in (1..apcs.len()).rev() {
+            let j = (self.rng().next_u64() % (i as u64 + 1)) as usize;
+            apcs.swap(i, j);
+        }
+        apcs
+    }
+
+    /// True when `thread` has completion routines waiting for an alertable wait.
+    pub(crate) fn has_apcs(&self, thread: ThreadId) -> bool {
+        self.asyncs.apcs.get(&thread).is_some_and(|q| !q.is_empty())
+    }
+
+    /// How a set of events satisfies a wait right now, if it does: wait-any gives the
+    /// lowest signaled index, wait-all index 0 once every event is signaled.
+    pub(crate) fn events_satisfy(&self, events: &[Event], all: bool) -> Option<usize> {
+        let signaled = |e: &Event| self.asyncs.events.get(e).is_some_and(|s| s.signaled);
+        if all {
+            events.iter().all(signaled).then_some(0)
+        } else {
+            events.iter().position(signaled)
+        }
+    }
+
+    /// Releases every parked thread whose wait is now satisfied. Runs after each
+    /// completion and each event signal. Threads are examined newest-parked first, so
+    /// that port waiters are served LIFO; the other waits consume nothing another
+    /// thread could take, so the order does not change their outcome.
+    pub(crate) fn wake_blocked(&mut self) {
+        let mut parked: Vec<(u64, ThreadId)> = self
+            .asyncs
+            .parked_at
+            .iter()
+            .map(|(t, at)| (*at, *t))
+            .collect();
+        parked.sort_unstable_by(|a, b| b.cmp(a));
+        for (_, thread) in parked {
+            let Some(call) = self.asyncs.blocked.get(&thread).cloned() else {
+                continue;
+            };
+            let outcome = match call {
+                BlockedCall::Ioctl { .. } => None,
+                BlockedCall::Wait {
+                    events,
+                    all,
+                    alertable,
+                } => {
+                    if let Some(i) = self.events_satisfy(&events, all) {
+                        Some(Released::Wait(WaitOutcome {
+                            result: WaitResult::Signaled(i),
+                            apcs: Vec::new(),
+                        }))
+                    } else if alertable && self.has_apcs(thread) {
+                        let apcs = self.take_apcs(thread);
+                        Some(Released::Wait(WaitOutcome {
+                            result: WaitResult::IoCompletion,
+                            apcs,
+                        }))
+                    } else {
+                        None
+                    }
+                }
+                BlockedCall::Sleep { alertable } => {
+                    (alertable && self.has_apcs(thread)).then(|| {
+                        let apcs = self.take_apcs(thread);
+                        Released::Wait(WaitOutcome {
+                            result: WaitResult::IoCompletion,
+                            apcs,
+                        })
+                    })
+                }
+                BlockedCall::Gqcs { port } => self.dequeue_packet(port).map(Released::Gqcs),
+                BlockedCall::OverlappedResult {
+                    overlapped,
+                    diagnostic,
+                } => {
+                    let rec = self
+                        .asyncs
+                        .overlapped
+                        .get(&overlapped)
+                        .copied()
+                        .unwrap_or_default();
+                    let pending = rec.internal == u64::from(NtStatus::STATUS_PENDING.0);
+                    let event_set = rec
+                        .event
+                        .and_then(|e| self.asyncs.events.get(&e))
+                        .is_some_and(|e| e.signaled);
+                    if !pending {
+                        Some(Released::OverlappedResult(overlapped_result(
+                            &rec, diagnostic,
+                        )))
+                    } else if event_set {
+                        Some(Released::OverlappedResult(signaled_while_pending(
+                            &rec, diagnostic,
+                        )))
+                    } else {
+                        None
+                    }
+                }
+            };
+            if let Some(outcome) = outcome {
+                self.release(thread, outcome);
+            }
+        }
+    }
+
+    /// Takes the oldest packet of a port as GetQueuedCompletionStatus returns it: TRUE
+    /// for a successful operation, else FALSE with the status's Win32 error and the
+    /// packet's fields still filled (observations W054, W102).
+    pub(crate) fn dequeue_packet(&mut self, port: Port) -> Option<GqcsOutcome> {
+        let p = self.asyncs.ports.get_mut(&port)?.pop_front()?;
+        Some(GqcsOutcome {
+            result: p.status.is_success(),
+            error: if p.status.is_success() {
+                ErrorCode::NO_ERROR
+            } else {
+                p.status.to_win32()
+            },
+            bytes: p.bytes,
+            key: p.key,
+            overlapped: Some(p.overlapped),
+        })
+    }
+}
+
+/// WSAGetOverlappedResult(fWait = TRUE) whose wait ends on the OVERLAPPED's event while
+/// Internal still reads STATUS_PENDING: Windows returns TRUE without looking further
+/// (observations section 2 item 9, last point). Choice (no evidence): the last error is
+/// 0 and the byte count is InternalHigh as it stands.
+pub fn signaled_while_pending(
+    rec: &OverlappedRecord,
+    diagnostic: Option<String>,
+) -> OverlappedResult {
+    OverlappedResult {
+        result: true,
+        error: ErrorCode::NO_ERROR,
+        bytes: rec.internal_high as u32,
+        flags: 0,
+        diagnostic,
+    }
 }

@@ -8,11 +8,12 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 use crate::errors::{ErrorCode, NtStatus};
-use crate::model::overlapped::OpState;
+use crate::model::overlapped::{OpState, Released};
 use crate::model::socket::{
     protocol, AddressFamily, ConnState, NetworkEvents, RecvQueue, SocketState, SocketType,
 };
 use crate::model::{Host, Socket};
+use crate::outcome::{BytesReturned, IoctlOutcome};
 
 /// `send`/`recv` flags.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -519,20 +520,19 @@ impl Host {
             .asyncs
             .blocked
             .iter()
-            .filter(|(_, b)| b.socket == s)
+            .filter(|(_, b)| b.ioctl_socket() == Some(s))
             .map(|(t, _)| *t)
             .collect();
         for t in blocked {
-            self.asyncs.blocked.remove(&t);
-            self.asyncs.released.insert(
+            self.release(
                 t,
-                crate::outcome::IoctlOutcome {
-                    result: -1,
+                Released::Ioctl(IoctlOutcome {
+                    result: IoctlOutcome::SOCKET_ERROR,
                     error: ErrorCode::WSAEINTR,
-                    bytes_returned: crate::outcome::BytesReturned::Untouched,
+                    bytes_returned: BytesReturned::Untouched,
                     out: Vec::new(),
                     op: None,
-                },
+                }),
             );
         }
         self.backlog.retain(|(l, a)| *l != s && *a != s);
@@ -550,7 +550,8 @@ impl Host {
     }
 
     /// Records a network event on a socket and, if its selection asks for it, signals
-    /// the selected event or posts the message.
+    /// the selected event or posts one message per event bit (lParam carries a single
+    /// FD_ bit, as WSAAsyncSelect's messages do).
     pub(crate) fn note_event(&mut self, s: Socket, ev: NetworkEvents) {
         let Some(st) = self.sockets.get_mut(&s) else {
             return;
@@ -565,17 +566,32 @@ impl Host {
                 message,
                 mask,
             } if !(mask & ev).is_empty() => {
+                self.post_messages(s, window, message, mask & ev);
+            }
+            _ => {}
+        }
+    }
+
+    /// Posts one WSAAsyncSelect message per FD_ bit of `events`, lowest bit first.
+    pub(crate) fn post_messages(
+        &mut self,
+        s: Socket,
+        window: u64,
+        message: u32,
+        events: NetworkEvents,
+    ) {
+        for bit in 0..10 {
+            if events.0 & (1 << bit) != 0 {
                 self.asyncs
                     .messages
                     .push(crate::model::overlapped::PostedMessage {
                         window,
                         message,
                         socket: s,
-                        event: ev.0,
+                        event: 1 << bit,
                         error: 0,
                     });
             }
-            _ => {}
         }
     }
 }
