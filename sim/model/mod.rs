@@ -226,10 +226,6 @@ impl Host {
         p
     }
 
-    pub(crate) fn socket_mut(&mut self, s: Socket) -> Option<&mut SocketState> {
-        self.sockets.get_mut(&s)
-    }
-
     /// Starts an overlapped operation: records it, marks the OVERLAPPED as pending
     /// (Internal = STATUS_PENDING, as the kernel does before returning STATUS_PENDING).
     pub(crate) fn start_op(&mut self, op: Operation) -> OpId {

@@ -40,12 +40,12 @@ fn ok() -> SockResult {
 }
 
 impl Host {
-    /// The one setter of a socket's blocking/selection mode. Returns false when the
-    /// socket is not open.
+    /// Sets a socket's blocking/selection mode through `SocketState::set_mode`, the one
+    /// setter of the mode. Returns false when the socket is not open.
     pub(crate) fn set_io_mode(&mut self, s: Socket, mode: IoMode) -> bool {
         match self.sockets.get_mut(&s) {
             Some(st) => {
-                st.mode = mode;
+                st.set_mode(mode);
                 true
             }
             None => false,
