@@ -12,6 +12,7 @@
 //!    - no thread stays parked whose wait is already satisfied (a signaled event, a
 //!      queued routine for an alertable wait, a packet on its port, a completed
 //!      request), and none stays parked in a call on a closed socket.
+//!
 //!    At the end every socket is closed and every queue drained: each operation was
 //!    delivered exactly once through its own path.
 //!    A failure prints the shrunk sequence as a scenario (docs: scenario-format.md).
