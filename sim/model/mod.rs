@@ -6,8 +6,8 @@
 pub mod net;
 pub mod overlapped;
 pub mod socket;
+pub mod table;
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use rand_chacha::rand_core::SeedableRng;
@@ -124,7 +124,7 @@ impl Default for HostConfig {
 pub struct Host {
     pub(crate) config: HostConfig,
     pub(crate) net: Network,
-    pub(crate) sockets: BTreeMap<Socket, SocketState>,
+    pub(crate) sockets: table::SocketTable,
     pub(crate) asyncs: AsyncState,
     pub(crate) now: Instant,
     pub(crate) rng: ChaCha8Rng,
@@ -143,10 +143,11 @@ impl Host {
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             config,
             net,
-            sockets: BTreeMap::new(),
+            sockets: table::SocketTable::default(),
             asyncs: AsyncState::default(),
             now: Instant(0),
-            next_handle: 0x100,
+            // Events and ports; sockets have their own counter in the socket table.
+            next_handle: 0x1_0000,
             next_op: 1,
             next_ephemeral_port: 49152,
             last_error: ErrorCode::NO_ERROR,
@@ -191,7 +192,7 @@ impl Host {
 
     /// Every open socket, in handle order.
     pub fn sockets(&self) -> impl Iterator<Item = (Socket, &SocketState)> {
-        self.sockets.iter().map(|(s, st)| (*s, st))
+        self.sockets.iter()
     }
 
     /// An OVERLAPPED record's current contents.

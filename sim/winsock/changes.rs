@@ -255,7 +255,7 @@ impl Host {
             .sockets
             .iter()
             .filter(|(_, st)| !st.armed.is_empty())
-            .map(|(s, st)| (*s, st.af, st.armed))
+            .map(|(s, st)| (s, st.af, st.armed))
             .collect();
         for (s, family, armed) in armed {
             let mut fire = NetworkEvents::NONE;

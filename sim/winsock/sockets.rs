@@ -91,9 +91,9 @@ impl Host {
             self.last_error = ErrorCode::WSAEACCES;
             return Err(ErrorCode::WSAEACCES);
         }
-        let s = Socket(self.alloc_handle());
-        self.sockets
-            .insert(s, SocketState::new(af, kind, proto, overlapped));
+        let s = self
+            .sockets
+            .open(SocketState::new(af, kind, proto, overlapped));
         Ok(s)
     }
 
@@ -178,7 +178,7 @@ impl Host {
                 if local.port() == addr.port()
                     && (local.ip() == addr.ip() || local.ip().is_unspecified()) =>
             {
-                Some(*s)
+                Some(s)
             }
             _ => None,
         })
@@ -217,7 +217,7 @@ impl Host {
             let peer = self
                 .sockets
                 .iter()
-                .find_map(|(p, pst)| (pst.state.local() == Some(to) && *p != s).then_some(*p));
+                .find_map(|(p, pst)| (pst.state.local() == Some(to) && p != s).then_some(p));
             let st = self.sockets.get_mut(&s).expect("checked above");
             st.state = ConnState::Connected {
                 local,
@@ -229,14 +229,13 @@ impl Host {
         let Some(listener) = self.listener_for(to) else {
             return SockResult::err(ErrorCode::WSAECONNREFUSED);
         };
-        let accepted = Socket(self.alloc_handle());
         let mut acc = SocketState::new(af, kind, proto, ov);
         acc.state = ConnState::Connected {
             local: to,
             remote: local,
             peer: Some(s),
         };
-        self.sockets.insert(accepted, acc);
+        let accepted = self.sockets.open(acc);
         self.backlog.push((listener, accepted));
         let st = self.sockets.get_mut(&s).expect("checked above");
         st.state = ConnState::Connected {
