@@ -31,6 +31,16 @@ use crate::model::socket::NetworkEvents;
 use crate::model::{Event, Host, OverlappedId, RoutineId, Socket, SocketState, ThreadId};
 use crate::outcome::{BytesReturned, CallReturn, IoctlOutcome};
 
+/// The virtual address at which the model places the caller's output buffer. Outputs
+/// that hold pointers into themselves (SOCKET_ADDRESS_LIST of SIO_ADDRESS_LIST_QUERY and
+/// SIO_ADDRESS_LIST_SORT) are emitted as if the buffer started here, so a reader parses
+/// them back with this base. Below 4 GiB, so it is the same for 32-bit callers.
+pub const OUT_BUFFER_BASE: u64 = 0x0050_0000;
+
+/// The virtual address at which the model places the caller's input buffer: pointers
+/// inside an input (SIO_ADDRESS_LIST_SORT's SOCKET_ADDRESS_LIST) are resolved against it.
+pub const IN_BUFFER_BASE: u64 = 0x0040_0000;
+
 /// The input buffer argument (`lpvInBuffer`, `cbInBuffer`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum InBuffer<'a> {
