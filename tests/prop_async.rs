@@ -838,7 +838,6 @@ proptest! {
 
     /// The reference's recipe for SIO_ROUTING_INTERFACE_CHANGE/QUERY.
     #[test]
-    #[ignore = "SIO_ROUTING_INTERFACE_CHANGE/QUERY are placeholders (sim/ioctl/routing.rs) in this tree; run once the routing family lands"]
     fn a_rearmed_wildcard_change_request_keeps_the_route_query_current(
         changes in proptest::collection::vec(route_change(), 1..20)
     ) {

@@ -79,7 +79,7 @@ use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::net::Network;
 use crate::model::overlapped::Awaiting;
-use crate::model::{AddressFamily, InterfaceKind};
+use crate::model::AddressFamily;
 use crate::outcome::BytesReturned;
 use crate::wire::address_list::{entry_len, header_len, required_len, SocketAddressList};
 use crate::wire::sockaddr::{parse_sockaddr, sockaddr_len, AF_INET6, SOCKADDR_IN6_LEN};
@@ -94,31 +94,13 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     }
 }
 
-/// True for addresses of loopback or link-local scope.
-fn below_subnet_scope(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => a.is_loopback() || a.is_link_local(),
-        IpAddr::V6(a) => a.is_loopback() || (a.segments()[0] & 0xffc0) == 0xfe80,
-    }
-}
-
-/// The addresses SIO_ADDRESS_LIST_QUERY lists for a family, in order (module doc).
-/// The asynchronous engine can compare this list before and after a host change to
-/// decide whether SIO_ADDRESS_LIST_CHANGE completes.
+/// The addresses SIO_ADDRESS_LIST_QUERY lists for a family, in order: the one rule of
+/// `Network::bindable`, which the host-change engine also uses to decide whether
+/// SIO_ADDRESS_LIST_CHANGE completes.
 pub(crate) fn bindable_addresses(net: &Network, af: AddressFamily) -> Vec<SocketAddr> {
-    let v4 = af == AddressFamily::Inet;
-    let mut out = Vec::new();
-    for iface in net.interfaces.values().filter(|i| i.up) {
-        for a in &iface.addresses {
-            if a.addr.is_ipv4() != v4
-                || (iface.kind == InterfaceKind::Loopback && below_subnet_scope(a.addr))
-            {
-                continue;
-            }
-            out.push(super::routing::local_sockaddr(a.addr, iface.index));
-        }
-    }
-    out
+    net.bindable(af == AddressFamily::Inet6)
+        .map(|(index, a)| super::routing::local_sockaddr(a, index))
+        .collect()
 }
 
 /// The output checks shared by QUERY and SORT (module doc, steps 2 and 3); `Ok` means
@@ -313,7 +295,7 @@ mod tests {
     use super::*;
     use crate::errors::NtStatus;
     use crate::ioctl::IoctlCall;
-    use crate::model::net::{IfAddress, Interface};
+    use crate::model::net::{IfAddress, Interface, InterfaceKind};
     use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType, ThreadId};
     use crate::outcome::IoctlOutcome;
 

@@ -326,17 +326,20 @@ impl Network {
     /// evidence): interfaces that are down are left out, following facts.md's
     /// inference from the DAD-state rule.
     pub fn bindable_addresses(&self, v6: bool) -> Vec<IpAddr> {
+        self.bindable(v6).map(|(_, a)| a).collect()
+    }
+
+    /// The bindable addresses of a family with the index of the interface holding each,
+    /// in interface-index order, then the order the addresses were added.
+    pub fn bindable(&self, v6: bool) -> impl Iterator<Item = (u32, IpAddr)> + '_ {
         self.interfaces
             .values()
             .filter(|i| i.up)
-            .flat_map(|i| {
-                i.addresses
-                    .iter()
-                    .map(|a| a.addr)
-                    .filter(move |a| i.kind != InterfaceKind::Loopback || !is_local_scope(*a))
+            .flat_map(|i| i.addresses.iter().map(move |a| (i.index, i.kind, a.addr)))
+            .filter(move |(_, kind, a)| {
+                a.is_ipv6() == v6 && (*kind != InterfaceKind::Loopback || !is_local_scope(*a))
             })
-            .filter(|a| a.is_ipv6() == v6)
-            .collect()
+            .map(|(index, _, a)| (index, a))
     }
 }
 

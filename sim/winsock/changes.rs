@@ -54,22 +54,26 @@ pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), 
     match change {
         NetChange::AddAddress { interface, address } => {
             let i = index_of(net, interface)?;
-            let iface = net.interfaces.get_mut(&i).expect("index from the table");
+            let iface = &net.interfaces[&i];
             if iface.addresses.iter().any(|a| a.addr == address.addr) {
                 return Err(format!(
                     "{interface} already has the address {}",
                     address.addr
                 ));
             }
-            iface.addresses.push(*address);
+            net.add_address(i, *address);
         }
         NetChange::RemoveAddress { interface, address } => {
             let i = index_of(net, interface)?;
-            let iface = net.interfaces.get_mut(&i).expect("index from the table");
-            let Some(pos) = iface.addresses.iter().position(|a| a.addr == address.addr) else {
+            let Some(found) = net.interfaces[&i]
+                .addresses
+                .iter()
+                .find(|a| a.addr == address.addr)
+                .copied()
+            else {
                 return Err(format!("{interface} has no address {}", address.addr));
             };
-            iface.addresses.remove(pos);
+            net.remove_address(i, found);
         }
         NetChange::AddRoute {
             prefix,
@@ -86,7 +90,7 @@ pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), 
             if route_at(net, *prefix, i).is_some() {
                 return Err(format!("a route to {prefix} on {interface} already exists"));
             }
-            net.routes.push(Route {
+            net.add_route(Route {
                 prefix: Prefix::new(prefix.addr, prefix.len),
                 gateway: *gateway,
                 interface: i,
@@ -95,9 +99,9 @@ pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), 
         }
         NetChange::RemoveRoute { prefix, interface } => {
             let i = index_of(net, interface)?;
-            let pos = route_at(net, *prefix, i)
+            route_at(net, *prefix, i)
                 .ok_or_else(|| format!("no route to {prefix} on {interface}"))?;
-            net.routes.remove(pos);
+            net.remove_route(Prefix::new(prefix.addr, prefix.len), i);
         }
         NetChange::SetRouteMetric {
             prefix,
@@ -105,19 +109,18 @@ pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), 
             metric,
         } => {
             let i = index_of(net, interface)?;
-            let pos = route_at(net, *prefix, i)
+            route_at(net, *prefix, i)
                 .ok_or_else(|| format!("no route to {prefix} on {interface}"))?;
-            net.routes[pos].metric = *metric;
+            net.set_route_metric(Prefix::new(prefix.addr, prefix.len), i, *metric);
         }
         NetChange::SetInterface { name, up } => {
             let i = index_of(net, name)?;
-            net.interfaces.get_mut(&i).expect("index from the table").up = *up;
+            net.set_interface_up(i, *up);
         }
         NetChange::AddInterface(iface) => add_interface(net, iface)?,
         NetChange::RemoveInterface(name) => {
             let i = index_of(net, name)?;
-            net.interfaces.remove(&i);
-            net.routes.retain(|r| r.interface != i);
+            net.remove_interface(i);
         }
     }
     Ok(())
@@ -139,30 +142,15 @@ fn add_interface(net: &mut Network, iface: &Interface) -> Result<(), String> {
             iface.name
         ));
     }
-    net.interfaces.insert(iface.index, iface.clone());
+    net.add_interface(iface.clone());
     Ok(())
 }
 
-/// The interface a lookup chooses for `dest`, if any: longest prefix, then lowest
-/// metric, then lowest interface index, over the explicit routes and the implicit
-/// on-link route of every address prefix (metric 0), skipping interfaces that are down
-/// or gone (the rule `model::net` documents).
-///
-/// Only used to tell whether a change moved a destination; when `Network` gets its own
-/// lookup (`Network::route`), this should call it instead.
+/// The interface the route lookup (`Network::route`, the same lookup
+/// SIO_ROUTING_INTERFACE_QUERY answers from) chooses for `dest`, if any: a change that
+/// moves it completes the destination's SIO_ROUTING_INTERFACE_CHANGE.
 pub(crate) fn chosen_interface(net: &Network, dest: IpAddr) -> Option<u32> {
-    let up = |i: u32| net.interfaces.get(&i).is_some_and(|f| f.up);
-    let on_link = net.interfaces.values().flat_map(|i| {
-        i.addresses
-            .iter()
-            .map(move |a| (a.network(), 0u32, i.index))
-    });
-    let explicit = net.routes.iter().map(|r| (r.prefix, r.metric, r.interface));
-    on_link
-        .chain(explicit)
-        .filter(|(p, _, i)| p.contains(dest) && up(*i))
-        .min_by_key(|(p, metric, i)| (std::cmp::Reverse(p.len), *metric, *i))
-        .map(|(_, _, i)| i)
+    net.route(dest).ok().map(|c| c.interface)
 }
 
 /// What a request waits for, seen against one change.
