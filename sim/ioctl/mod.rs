@@ -31,6 +31,11 @@ use crate::model::socket::NetworkEvents;
 use crate::model::{Event, Host, OverlappedId, RoutineId, Socket, SocketState, ThreadId};
 use crate::outcome::{BytesReturned, CallReturn, IoctlOutcome};
 
+/// The address the simulated caller's output buffer lives at. Self-pointing layouts
+/// (SOCKET_ADDRESS_LIST) emit their pointers relative to it, and readers of the output
+/// (the scenario runner) parse them against it.
+pub const OUT_BUFFER_BASE: u64 = 0x0000_7FF0_0000_0000;
+
 /// The input buffer argument (`lpvInBuffer`, `cbInBuffer`).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum InBuffer<'a> {
