@@ -265,9 +265,17 @@ impl<'s> Parser<'s> {
 
     fn want<T>(&self, v: Option<T>, path: &[Seg], expected: &str, got: &Value) -> R<T> {
         v.ok_or_else(|| {
+            let key = path.iter().rev().find_map(|s| match s {
+                K(k) => Some(*k),
+                I(_) => None,
+            });
+            let what = match key {
+                Some(k) => format!("`{k}`: "),
+                None => String::new(),
+            };
             self.err(
                 self.loc.value(path),
-                format!("expected {expected}, found {}", type_name(got)),
+                format!("{what}expected {expected}, found {}", type_name(got)),
             )
         })
     }
@@ -1757,5 +1765,31 @@ mod tests {
         };
         assert_eq!(c.result, Some(ResultVal::Int(-1)));
         assert_eq!(c.error, Some(ErrorCode::WSA_IO_PENDING));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use super::parse_scenario;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        #[test]
+        fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let text = String::from_utf8_lossy(&bytes);
+            let _ = parse_scenario("fuzz.yaml", &text);
+        }
+
+        #[test]
+        fn mutated_scenarios_never_panic_the_parser(cut in 0usize..400, insert in "[ -~\n]{0,12}") {
+            let base = "name: x\nsteps:\n  - socket: s\n  - ioctl: s\n    code: FIONBIO\n    in: { u32: 1 }\n    out_len: 4\n    expect: { result: 0, out: { u32: 1 }, bytes_returned: untouched }\n  - wait: [a, b]\n    timeout: 0\n";
+            let at = cut.min(base.len());
+            let text = format!("{}{}{}", &base[..at], insert, &base[at..]);
+            if let Err(e) = parse_scenario("fuzz.yaml", &text) {
+                prop_assert!(e.line >= 1 && e.column >= 1);
+            }
+        }
     }
 }

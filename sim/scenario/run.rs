@@ -1299,3 +1299,77 @@ fn summary(a: &Actual, line: &mut String, sc: &Scenario, sockets: &[Option<Socke
         let _ = write!(line, " internal_high={h}");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::parse_scenario;
+
+    fn run(src: &str) -> ScenarioResult {
+        run_scenario(
+            &parse_scenario("t.yaml", src).unwrap(),
+            RunOptions {
+                seed: None,
+                trace: true,
+            },
+        )
+    }
+
+    #[test]
+    fn a_placeholder_answer_fails_as_not_yet_modelled_even_with_expect_any() {
+        let r = run("name: x\nsteps:\n  - socket: s\n  - event_select: s\n    event: ev\n    events: [read]\n    expect: any\n");
+        let f = r.failure.expect("a stub answer must not pass");
+        assert!(f.reason.contains("not yet modelled"), "{}", f.reason);
+        assert_eq!((f.step, f.line), (2, 4));
+    }
+
+    #[test]
+    fn the_unsupported_code_answer_is_compared_field_by_field() {
+        let r = run("name: x\nsteps:\n  - socket: s\n  - ioctl: s\n    code: 0xDEADBEEF\n    expect: { result: 0, bytes_returned: 0 }\n");
+        let f = r.failure.expect("result differs");
+        assert_eq!(f.fields.len(), 1);
+        assert_eq!(f.fields[0].field, "result");
+        assert_eq!(
+            (f.fields[0].expected.as_str(), f.fields[0].actual.as_str()),
+            ("0", "-1")
+        );
+    }
+
+    #[test]
+    fn a_step_without_expect_must_succeed() {
+        let r = run("name: x\nsteps:\n  - socket: s\n  - ioctl: s\n    code: 0xDEADBEEF\n");
+        assert!(r
+            .failure
+            .expect("must fail")
+            .reason
+            .contains("must succeed"));
+    }
+
+    #[test]
+    fn traces_name_sockets_and_never_print_handles() {
+        let r = run("name: x\nsteps:\n  - socket: sock_a\n  - ioctl: sock_a\n    code: 0xDEADBEEF\n    expect: any\n");
+        assert!(
+            r.trace[1].contains("WSAIoctl(sock_a, 0xDEADBEEF"),
+            "{}",
+            r.trace[1]
+        );
+        assert!(!r.trace.iter().any(|l| l.contains("socket#")));
+    }
+
+    #[test]
+    fn the_seed_option_overrides_the_file() {
+        let sc = parse_scenario("t.yaml", "name: x\nseed: 3\nsteps: []\n").unwrap();
+        assert_eq!(run_scenario(&sc, RunOptions::default()).seed, 3);
+        assert_eq!(
+            run_scenario(
+                &sc,
+                RunOptions {
+                    seed: Some(9),
+                    trace: false
+                }
+            )
+            .seed,
+            9
+        );
+    }
+}
