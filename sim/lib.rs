@@ -15,6 +15,7 @@
 //! - [`outcome`]: outcome records, one per call.
 //! - [`ioctl`]: `WSAIoctl` and `ioctlsocket`, one module per ioctl family.
 //! - [`winsock`]: the other application calls (sockets, data).
+//! - [`scenario`]: YAML scenarios: parsing, replay on a `Host`, traces and reports.
 //!
 //! ```
 //! use wsasim::model::{Host, AddressFamily, SocketType};
@@ -39,6 +40,7 @@ pub mod errors;
 pub mod ioctl;
 pub mod model;
 pub mod outcome;
+pub mod scenario;
 pub mod time;
 pub mod winsock;
 pub mod wire;
