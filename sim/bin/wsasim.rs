@@ -106,7 +106,7 @@ fn run_all(list: &[Scenario], opts: RunOptions, determinism: bool, progress: boo
                 s.spawn(move || {
                     part.iter()
                         .map(|sc| {
-                            let t0 = Instant::now();
+                            let t0 = wall_clock();
                             let result = if determinism {
                                 scenario::check_determinism(sc, opts)
                             } else {
@@ -315,4 +315,11 @@ fn main() -> ExitCode {
         }
         o => usage_error(&format!("unknown command `{o}`")),
     }
+}
+
+/// The wall clock, for the durations the report prints and nothing else: the model and
+/// the traces run on virtual time (clippy.toml bans the clock everywhere but here).
+#[allow(clippy::disallowed_methods)]
+fn wall_clock() -> Instant {
+    Instant::now()
 }

@@ -814,10 +814,14 @@ impl Parser<'_> {
                 ))
             }
         };
+        // `wait` is an action of its own, and also the fWait parameter of
+        // `get_overlapped_result` (scenario format, "Waiting, completions").
+        let overlapped_result = m.contains_key("get_overlapped_result");
         let acts: Vec<&str> = m
             .keys()
             .filter_map(|k| k.as_str())
             .filter(|k| ACTIONS.contains(k))
+            .filter(|k| !(overlapped_result && *k == "wait"))
             .collect();
         let action = match acts.as_slice() {
             [a] => *a,
