@@ -90,6 +90,37 @@ impl<'s> Locator<'s> {
         }
     }
 
+    /// The start of every item of the block sequence at `path`, in one pass (flow
+    /// sequences give an empty list). Used for step positions, so that parsing stays
+    /// linear in the file's length.
+    pub fn items(&self, path: &[Seg]) -> Vec<Pos> {
+        let (r, value) = self.walk(path);
+        let (vl, _) = value.unwrap_or((r.start, r.col));
+        let mut out = Vec::new();
+        let mut item_col = None;
+        for li in vl..r.end.min(self.lines.len()) {
+            let t = code(self.lines[li]);
+            if blank(t) {
+                continue;
+            }
+            let ind = indent(t);
+            let trimmed = t.trim_start();
+            let is_item =
+                trimmed.starts_with('-') && matches!(trimmed.as_bytes().get(1), None | Some(b' '));
+            match item_col {
+                None if is_item => item_col = Some(ind),
+                None => continue,
+                Some(c) if ind < c || (ind == c && !is_item) => break,
+                _ => {}
+            }
+            if is_item && Some(ind) == item_col {
+                let reg = self.item_region(li, ind, li + 1);
+                out.push(self.pos(reg.start, reg.col));
+            }
+        }
+        out
+    }
+
     fn walk(&self, path: &[Seg]) -> (Region, Option<(usize, usize)>) {
         let mut r = Region {
             start: 0,
@@ -325,5 +356,16 @@ mod tests {
         let l = Locator::new(SRC);
         let p = l.key(&[Seg::Key("steps"), Seg::Index(0)]);
         assert_eq!((p.line, p.col), (3, 5));
+    }
+
+    #[test]
+    fn items_lists_every_step_start_in_one_pass() {
+        let l = Locator::new(SRC);
+        let starts: Vec<(u32, u32)> = l
+            .items(&[Seg::Key("steps")])
+            .iter()
+            .map(|p| (p.line, p.col))
+            .collect();
+        assert_eq!(starts, vec![(3, 5), (4, 5), (7, 5)]);
     }
 }

@@ -757,9 +757,14 @@ pub fn parse_scenario(file: &str, src: &str) -> Result<Scenario, ScenarioError> 
         "a list of steps",
         steps_v,
     )?;
+    let starts = p.loc.items(&[K("steps")]);
     let mut steps = Vec::with_capacity(seq.len());
     for (i, s) in seq.iter().enumerate() {
-        steps.push(p.step(i, s)?);
+        let pos = match starts.get(i) {
+            Some(pos) if starts.len() == seq.len() => *pos,
+            _ => p.loc.key(&[K("steps"), I(i)]),
+        };
+        steps.push(p.step(i, s, pos)?);
     }
     // A thread whose last step blocks must be joined later, unless allowed.
     if !allow_blocked_at_end {
@@ -799,9 +804,8 @@ pub fn parse_scenario(file: &str, src: &str) -> Result<Scenario, ScenarioError> 
 }
 
 impl Parser<'_> {
-    fn step(&mut self, i: usize, v: &Value) -> R<Step> {
+    fn step(&mut self, i: usize, v: &Value, pos: Pos) -> R<Step> {
         let sp = [K("steps"), I(i)];
-        let pos = self.loc.key(&sp);
         let m = match v {
             Value::Mapping(m) => m,
             other => {
