@@ -4,7 +4,7 @@
 //! Order of checks (observations section 2, item 1): the socket handle, then a NULL
 //! `lpcbBytesReturned` (WSAEFAULT, with or without an OVERLAPPED: W003, W028, W052), then
 //! unknown or unsupported codes (W053–W056), then the family's own input checks before
-//! its output checks. A family answers with a [`Reply`]; this module turns the reply
+//! its output checks. A family answers with a `Reply`; this module turns the reply
 //! into the caller's outcome and, for overlapped calls, into an operation whose
 //! completion is delivered by event, APC or completion port.
 

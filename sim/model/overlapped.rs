@@ -7,7 +7,7 @@
 //! drain later.
 //!
 //! Threads: a call that cannot return parks its thread in `blocked` with what it waits
-//! for ([`BlockedCall`]). [`Host::wake_blocked`] runs after every completion and every
+//! for ([`BlockedCall`]). `Host::wake_blocked` runs after every completion and every
 //! event signal and moves each thread whose wait is now satisfied to `released`, where
 //! `Host::poll_thread` collects its [`Released`] outcome once. Threads parked on the same
 //! completion port are served last-in first-out, as Microsoft documents for I/O
