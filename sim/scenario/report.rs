@@ -78,17 +78,15 @@ pub fn json_str(s: &str) -> String {
     o
 }
 
-/// A JSON document: `{ "scenarios": [...], "errors": [...], "passed": N, "failed": N }`.
+/// JSON Lines: one object per scenario (`"type": "scenario"`), one per unreadable file
+/// (`"type": "error"`), then one summary object (`"type": "summary"`, passed, failed).
 pub fn json(results: &[Timed], errors: &[String]) -> String {
-    let mut o = String::from("{\n  \"scenarios\": [");
-    for (i, t) in results.iter().enumerate() {
+    let mut o = String::new();
+    for t in results {
         let r = &t.result;
-        if i > 0 {
-            o.push(',');
-        }
         let _ = write!(
             o,
-            "\n    {{\"file\": {}, \"name\": {}, \"passed\": {}, \"steps\": {}, \"seed\": {}, \"micros\": {}",
+            "{{\"type\": \"scenario\", \"file\": {}, \"name\": {}, \"passed\": {}, \"steps\": {}, \"seed\": {}, \"micros\": {}",
             json_str(&r.file),
             json_str(&r.name),
             r.passed(),
@@ -120,19 +118,15 @@ pub fn json(results: &[Timed], errors: &[String]) -> String {
             }
             o.push_str("]}");
         }
-        o.push('}');
+        o.push_str("}\n");
     }
-    o.push_str("\n  ],\n  \"errors\": [");
-    for (i, e) in errors.iter().enumerate() {
-        if i > 0 {
-            o.push(',');
-        }
-        let _ = write!(o, "\n    {}", json_str(e));
+    for e in errors {
+        let _ = writeln!(o, "{{\"type\": \"error\", \"message\": {}}}", json_str(e));
     }
     let passed = results.iter().filter(|t| t.result.passed()).count();
-    let _ = write!(
+    let _ = writeln!(
         o,
-        "\n  ],\n  \"passed\": {passed},\n  \"failed\": {}\n}}\n",
+        "{{\"type\": \"summary\", \"passed\": {passed}, \"failed\": {}}}",
         results.len() - passed + errors.len()
     );
     o
