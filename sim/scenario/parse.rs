@@ -479,34 +479,33 @@ impl<'s> Parser<'s> {
             .map_err(|e| self.err(self.loc.value(path), e))
     }
 
-    fn ip(&self, v: &Value, path: &[Seg]) -> R<IpAddr> {
+    /// A string value parsed by `parse`; a failure says what was expected there.
+    fn parsed<T>(
+        &self,
+        v: &Value,
+        path: &[Seg],
+        parse: impl Fn(&str) -> Option<T>,
+        expected: &str,
+    ) -> R<T> {
         let s = self.str(v, path)?;
-        s.parse().map_err(|_| {
-            self.err(
-                self.loc.value(path),
-                format!("\"{s}\" is not an IP address"),
-            )
-        })
+        parse(s).ok_or_else(|| self.err(self.loc.value(path), format!("\"{s}\" is not {expected}")))
+    }
+
+    fn ip(&self, v: &Value, path: &[Seg]) -> R<IpAddr> {
+        self.parsed(v, path, |s| s.parse().ok(), "an IP address")
     }
 
     fn if_address(&self, v: &Value, path: &[Seg]) -> R<IfAddress> {
-        let s = self.str(v, path)?;
-        IfAddress::parse(s).ok_or_else(|| {
-            self.err(
-                self.loc.value(path),
-                format!("\"{s}\" is not an address with prefix (expected \"a.b.c.d/n\")"),
-            )
-        })
+        self.parsed(
+            v,
+            path,
+            IfAddress::parse,
+            "an address with prefix (expected \"a.b.c.d/n\")",
+        )
     }
 
     fn prefix(&self, v: &Value, path: &[Seg]) -> R<Prefix> {
-        let s = self.str(v, path)?;
-        Prefix::parse(s).ok_or_else(|| {
-            self.err(
-                self.loc.value(path),
-                format!("\"{s}\" is not a prefix (expected \"a.b.c.d/n\")"),
-            )
-        })
+        self.parsed(v, path, Prefix::parse, "a prefix (expected \"a.b.c.d/n\")")
     }
 
     fn map<'v>(&self, v: &'v Value, path: &[Seg], what: &str) -> R<&'v Mapping> {
