@@ -1274,14 +1274,6 @@ impl Parser<'_> {
             (None, Some(n)) => OutSpec::Capacity(n),
             (None, None) => OutSpec::None,
         };
-        if let OutSpec::Capacity(n) = output {
-            if n > 1 << 24 {
-                return Err(self.err(
-                    self.loc.value(&path("out_len")),
-                    "out_len is limited to 16777216",
-                ));
-            }
-        }
         let bytes_returned = match m.get("bytes_returned") {
             Some(Value::Null) => false,
             Some(v) => {

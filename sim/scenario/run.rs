@@ -93,7 +93,7 @@ struct Actual {
     result: Option<ResultVal>,
     error: Option<ErrorCode>,
     bytes_returned: Option<BytesReturned>,
-    /// The output buffer after the call: written bytes, then the 0xCC fill.
+    /// The output buffer after the call: written bytes, then (a window of) the 0xCC fill.
     out: Option<Vec<u8>>,
     written: usize,
     blocked: bool,
@@ -1148,8 +1148,11 @@ fn show_bytes(b: &[u8]) -> String {
 }
 
 fn ioctl_actual(o: &IoctlOutcome, capacity: Option<u32>) -> Actual {
+    // The buffer as the caller sees it: the written bytes, then the 0xCC fill. Only a
+    // window past the written bytes is materialised (every `out` form reads within it),
+    // so a 4 GiB capacity costs what was written, as in the model.
     let out = capacity.map(|n| {
-        let n = n as usize;
+        let n = (n as usize).min(o.out.len() + 4096);
         let mut buf = Vec::with_capacity(n);
         buf.extend_from_slice(&o.out[..o.out.len().min(n)]);
         buf.resize(n, 0xCC);
