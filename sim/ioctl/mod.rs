@@ -351,6 +351,36 @@ impl Host {
     /// The result is `Blocked` only for a blocking socket's change request made without
     /// an OVERLAPPED (observations W103); the thread is released by a host change or by
     /// closing the socket.
+    ///
+    /// An overlapped request that completes at once still posts a 0-byte packet to the
+    /// socket's completion port (observations W011, W117):
+    ///
+    /// ```
+    /// use wsasim::codes::IoctlCode;
+    /// use wsasim::ioctl::IoctlCall;
+    /// use wsasim::model::{AddressFamily, Host, OverlappedId, SocketType, ThreadId};
+    /// use wsasim::outcome::BytesReturned;
+    /// use wsasim::time::Timeout;
+    ///
+    /// let mut host = Host::default_host();
+    /// let s = host.socket_default(AddressFamily::Inet, SocketType::Stream).unwrap();
+    /// let port = host.create_io_completion_port();
+    /// host.associate_with_port(s, port, 123).unwrap();
+    ///
+    /// let ov = OverlappedId(1);
+    /// let call = IoctlCall::new(s, IoctlCode::SIO_ADDRESS_LIST_QUERY)
+    ///     .out_len(1024)
+    ///     .overlapped(ov, None, None);
+    /// let o = host.wsa_ioctl(call).returned().unwrap();
+    /// assert_eq!((o.result, o.bytes_returned), (0, BytesReturned::Written(40)));
+    ///
+    /// let packet = host
+    ///     .get_queued_completion_status(ThreadId::MAIN, port, Timeout(0))
+    ///     .returned()
+    ///     .unwrap();
+    /// assert!(packet.result);
+    /// assert_eq!((packet.bytes, packet.key, packet.overlapped), (0, 123, Some(ov)));
+    /// ```
     pub fn wsa_ioctl(&mut self, call: IoctlCall) -> CallReturn<IoctlOutcome> {
         let outcome = match self.sockets.get(&call.socket) {
             None => failed(ErrorCode::WSAENOTSOCK, BytesReturned::Untouched),

@@ -9,6 +9,27 @@
 //! - [`run`]: replays a scenario on a fresh `Host`, compares field by field, and
 //!   writes the canonical trace.
 //! - [`report`]: human, JSON and JUnit reports.
+//!
+//! ```
+//! use wsasim::scenario::{parse_scenario, run_scenario, RunOptions};
+//!
+//! let yaml = r#"
+//! name: FIONBIO cannot return to blocking while WSAEventSelect is active
+//! evidence: [Windows observation W036]
+//! steps:
+//!   - socket: s
+//!   - event_select: s
+//!     event: ev
+//!     events: [read]
+//!   - ioctl: s
+//!     code: FIONBIO
+//!     in: { u32: 0 }
+//!     expect: { result: -1, error: WSAEINVAL, bytes_returned: 0 }
+//! "#;
+//! let scenario = parse_scenario("inline.yaml", yaml).unwrap();
+//! let result = run_scenario(&scenario, RunOptions::default());
+//! assert!(result.passed());
+//! ```
 
 pub mod encode;
 pub mod locate;
