@@ -18,6 +18,7 @@
 //! - [`scenario`]: YAML scenarios: parsing, replay on a `Host`, traces and reports.
 //! - [`backend`]: what performs a scenario's steps: the model, or (`--features winsock`
 //!   on Windows) the real Winsock API.
+//! - [`diff`]: the differential mode: the same steps on two backends, compared.
 
 //!
 //! ```
@@ -42,6 +43,7 @@
 
 pub mod backend;
 pub mod codes;
+pub mod diff;
 pub mod errors;
 pub mod ioctl;
 pub mod model;

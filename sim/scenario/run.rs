@@ -93,14 +93,14 @@ fn result_eq(a: ResultVal, b: ResultVal) -> bool {
     n(a) == n(b)
 }
 
-fn err_text(e: ErrorCode) -> String {
+pub(crate) fn err_text(e: ErrorCode) -> String {
     match e.name() {
         Some(n) if e.0 != 0 => format!("{n} ({})", e.0),
         _ => e.0.to_string(),
     }
 }
 
-fn br_text(b: BytesReturned) -> String {
+pub(crate) fn br_text(b: BytesReturned) -> String {
     match b {
         BytesReturned::Written(n) => n.to_string(),
         BytesReturned::Untouched => "untouched".into(),
@@ -561,168 +561,172 @@ impl<B: Backend + ?Sized> Runner<'_, B> {
         format!("[{}]", items.join(", "))
     }
 
-    /// The call as Winsock would see it, with names for handles.
     fn describe(&self, a: &Action) -> String {
-        let n = &self.sc.names;
-        let s = |i: &usize| n.sockets[*i].as_str();
-        match a {
-            Action::Socket {
-                af,
-                kind,
-                protocol,
-                overlapped,
-                ..
-            } => format!(
-                "WSASocket({}, {}, {protocol}, NULL, 0, {})",
-                match af {
-                    crate::model::AddressFamily::Inet => "AF_INET",
-                    crate::model::AddressFamily::Inet6 => "AF_INET6",
-                },
-                match kind {
-                    crate::model::SocketType::Stream => "SOCK_STREAM",
-                    crate::model::SocketType::Dgram => "SOCK_DGRAM",
-                    crate::model::SocketType::Raw => "SOCK_RAW",
-                },
-                if *overlapped {
-                    "WSA_FLAG_OVERLAPPED"
-                } else {
-                    "0"
-                }
-            ),
-            Action::Pair { a, b, .. } => format!("pair({}, {})", s(a), s(b)),
-            Action::Bind { s: x, addr } => format!("bind({}, {addr})", s(x)),
-            Action::Listen { s: x } => format!("listen({}, SOMAXCONN)", s(x)),
-            Action::Connect { s: x, to } => format!(
-                "connect({}, {})",
-                s(x),
-                match to {
-                    Target::Addr(a) => a.to_string(),
-                    Target::Socket(t) => format!("address of {}", s(t)),
-                }
-            ),
-            Action::Accept { s: x, as_ } => format!("{} = accept({}, NULL, NULL)", s(as_), s(x)),
-            Action::Send { s: x, data, flags } => format!(
-                "send({}, buf[{}], {}, {})",
-                s(x),
-                data.len(),
-                data.len(),
-                flags_text(flags.oob, flags.peek, flags.dontroute)
-            ),
-            Action::Recv { s: x, len, flags } => format!(
-                "recv({}, buf[{len}], {len}, {})",
-                s(x),
-                flags_text(flags.oob, flags.peek, flags.dontroute)
-            ),
-            Action::SetSockOpt {
-                s: x,
-                option,
-                value,
-            } => format!("setsockopt({}, SOL_SOCKET, {option}, &{value}, 4)", s(x)),
-            Action::Close { s: x } => format!("closesocket({})", s(x)),
-            Action::Ioctl(io) => {
-                let (inp, inl) = match &io.input {
-                    InSpec::Null(l) => ("NULL".to_string(), *l),
-                    InSpec::Bytes(b) => (format!("in[{}]", b.len()), b.len() as u32),
-                };
-                let (outp, outl) = match io.output {
-                    OutSpec::None => ("NULL".to_string(), 0),
-                    OutSpec::Null(l) => ("NULL".to_string(), l),
-                    OutSpec::Capacity(l) => (format!("out[{l}]"), l),
-                };
-                format!(
-                    "WSAIoctl({}, {}, {inp}, {inl}, {outp}, {outl}, {}, {}, {})",
-                    s(&io.socket),
-                    io.code,
-                    if io.bytes_returned { "&n" } else { "NULL" },
-                    match (io.overlapped, io.event) {
-                        (Some(o), Some(e)) =>
-                            format!("&{} (hEvent {})", n.overlapped[o], n.events[e]),
-                        (Some(o), None) => format!("&{}", n.overlapped[o]),
-                        _ => "NULL".into(),
-                    },
-                    io.completion
-                        .map_or("NULL".into(), |c| n.routines[c].clone())
-                )
+        describe(self.sc, a)
+    }
+}
+
+/// The call as Winsock would see it, with names for handles.
+pub fn describe(sc: &Scenario, a: &Action) -> String {
+    let n = &sc.names;
+    let s = |i: &usize| n.sockets[*i].as_str();
+    match a {
+        Action::Socket {
+            af,
+            kind,
+            protocol,
+            overlapped,
+            ..
+        } => format!(
+            "WSASocket({}, {}, {protocol}, NULL, 0, {})",
+            match af {
+                crate::model::AddressFamily::Inet => "AF_INET",
+                crate::model::AddressFamily::Inet6 => "AF_INET6",
+            },
+            match kind {
+                crate::model::SocketType::Stream => "SOCK_STREAM",
+                crate::model::SocketType::Dgram => "SOCK_DGRAM",
+                crate::model::SocketType::Raw => "SOCK_RAW",
+            },
+            if *overlapped {
+                "WSA_FLAG_OVERLAPPED"
+            } else {
+                "0"
             }
-            Action::IoctlSocket { s: x, cmd, arg } => format!(
-                "ioctlsocket({}, {cmd}, {})",
-                s(x),
-                arg.map_or("<invalid pointer>".into(), |v| format!("&{v}"))
-            ),
-            Action::EventSelect { s: x, ev, events } => format!(
-                "WSAEventSelect({}, {}, {})",
-                s(x),
-                n.events[*ev],
-                fd_text(*events)
-            ),
-            Action::AsyncSelect {
-                s: x,
-                window,
-                message,
-                events,
-            } => format!(
-                "WSAAsyncSelect({}, {}, 0x{message:X}, {})",
-                s(x),
-                n.windows[*window],
-                fd_text(*events)
-            ),
-            Action::EnumNetworkEvents { s: x, ev } => format!(
-                "WSAEnumNetworkEvents({}, {}, &ne)",
-                s(x),
-                ev.map_or("NULL", |e| n.events[e].as_str())
-            ),
-            Action::ResetEvent(e) => format!("WSAResetEvent({})", n.events[*e]),
-            Action::SetEvent(e) => format!("WSASetEvent({})", n.events[*e]),
-            Action::Wait {
-                events,
-                all,
-                timeout,
-                alertable,
-            } => format!(
-                "WSAWaitForMultipleEvents({}, [{}], {}, {}, {})",
-                events.len(),
-                events
-                    .iter()
-                    .map(|e| n.events[*e].as_str())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                bool_text(*all),
-                timeout_text(*timeout),
-                bool_text(*alertable)
-            ),
-            Action::SleepEx { timeout, alertable } => format!(
-                "SleepEx({}, {})",
-                timeout_text(*timeout),
-                bool_text(*alertable)
-            ),
-            Action::Iocp(p) => format!(
-                "{} = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0)",
-                n.ports[*p]
-            ),
-            Action::Associate { s: x, port, key } => format!(
-                "CreateIoCompletionPort({}, {}, {key}, 0)",
-                s(x),
-                n.ports[*port]
-            ),
-            Action::GetQueued { port, timeout } => format!(
-                "GetQueuedCompletionStatus({}, &bytes, &key, &ov, {})",
-                n.ports[*port],
-                timeout_text(*timeout)
-            ),
-            Action::GetOverlappedResult { s: x, ov, wait } => format!(
-                "WSAGetOverlappedResult({}, &{}, &bytes, {}, &flags)",
-                s(x),
-                n.overlapped[*ov],
-                bool_text(*wait)
-            ),
-            Action::OverlappedStatus(ov) => format!(
-                "{}.Internal, {}.InternalHigh",
-                n.overlapped[*ov], n.overlapped[*ov]
-            ),
-            Action::Join(t) => format!("join({})", n.threads[*t]),
-            Action::Net(c) => format!("net {c:?}"),
-            Action::Advance(ms) => format!("advance {ms}ms"),
+        ),
+        Action::Pair { a, b, .. } => format!("pair({}, {})", s(a), s(b)),
+        Action::Bind { s: x, addr } => format!("bind({}, {addr})", s(x)),
+        Action::Listen { s: x } => format!("listen({}, SOMAXCONN)", s(x)),
+        Action::Connect { s: x, to } => format!(
+            "connect({}, {})",
+            s(x),
+            match to {
+                Target::Addr(a) => a.to_string(),
+                Target::Socket(t) => format!("address of {}", s(t)),
+            }
+        ),
+        Action::Accept { s: x, as_ } => format!("{} = accept({}, NULL, NULL)", s(as_), s(x)),
+        Action::Send { s: x, data, flags } => format!(
+            "send({}, buf[{}], {}, {})",
+            s(x),
+            data.len(),
+            data.len(),
+            flags_text(flags.oob, flags.peek, flags.dontroute)
+        ),
+        Action::Recv { s: x, len, flags } => format!(
+            "recv({}, buf[{len}], {len}, {})",
+            s(x),
+            flags_text(flags.oob, flags.peek, flags.dontroute)
+        ),
+        Action::SetSockOpt {
+            s: x,
+            option,
+            value,
+        } => format!("setsockopt({}, SOL_SOCKET, {option}, &{value}, 4)", s(x)),
+        Action::Close { s: x } => format!("closesocket({})", s(x)),
+        Action::Ioctl(io) => {
+            let (inp, inl) = match &io.input {
+                InSpec::Null(l) => ("NULL".to_string(), *l),
+                InSpec::Bytes(b) => (format!("in[{}]", b.len()), b.len() as u32),
+            };
+            let (outp, outl) = match io.output {
+                OutSpec::None => ("NULL".to_string(), 0),
+                OutSpec::Null(l) => ("NULL".to_string(), l),
+                OutSpec::Capacity(l) => (format!("out[{l}]"), l),
+            };
+            format!(
+                "WSAIoctl({}, {}, {inp}, {inl}, {outp}, {outl}, {}, {}, {})",
+                s(&io.socket),
+                io.code,
+                if io.bytes_returned { "&n" } else { "NULL" },
+                match (io.overlapped, io.event) {
+                    (Some(o), Some(e)) =>
+                        format!("&{} (hEvent {})", n.overlapped[o], n.events[e]),
+                    (Some(o), None) => format!("&{}", n.overlapped[o]),
+                    _ => "NULL".into(),
+                },
+                io.completion
+                    .map_or("NULL".into(), |c| n.routines[c].clone())
+            )
         }
+        Action::IoctlSocket { s: x, cmd, arg } => format!(
+            "ioctlsocket({}, {cmd}, {})",
+            s(x),
+            arg.map_or("<invalid pointer>".into(), |v| format!("&{v}"))
+        ),
+        Action::EventSelect { s: x, ev, events } => format!(
+            "WSAEventSelect({}, {}, {})",
+            s(x),
+            n.events[*ev],
+            fd_text(*events)
+        ),
+        Action::AsyncSelect {
+            s: x,
+            window,
+            message,
+            events,
+        } => format!(
+            "WSAAsyncSelect({}, {}, 0x{message:X}, {})",
+            s(x),
+            n.windows[*window],
+            fd_text(*events)
+        ),
+        Action::EnumNetworkEvents { s: x, ev } => format!(
+            "WSAEnumNetworkEvents({}, {}, &ne)",
+            s(x),
+            ev.map_or("NULL", |e| n.events[e].as_str())
+        ),
+        Action::ResetEvent(e) => format!("WSAResetEvent({})", n.events[*e]),
+        Action::SetEvent(e) => format!("WSASetEvent({})", n.events[*e]),
+        Action::Wait {
+            events,
+            all,
+            timeout,
+            alertable,
+        } => format!(
+            "WSAWaitForMultipleEvents({}, [{}], {}, {}, {})",
+            events.len(),
+            events
+                .iter()
+                .map(|e| n.events[*e].as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            bool_text(*all),
+            timeout_text(*timeout),
+            bool_text(*alertable)
+        ),
+        Action::SleepEx { timeout, alertable } => format!(
+            "SleepEx({}, {})",
+            timeout_text(*timeout),
+            bool_text(*alertable)
+        ),
+        Action::Iocp(p) => format!(
+            "{} = CreateIoCompletionPort(INVALID_HANDLE_VALUE, NULL, 0, 0)",
+            n.ports[*p]
+        ),
+        Action::Associate { s: x, port, key } => format!(
+            "CreateIoCompletionPort({}, {}, {key}, 0)",
+            s(x),
+            n.ports[*port]
+        ),
+        Action::GetQueued { port, timeout } => format!(
+            "GetQueuedCompletionStatus({}, &bytes, &key, &ov, {})",
+            n.ports[*port],
+            timeout_text(*timeout)
+        ),
+        Action::GetOverlappedResult { s: x, ov, wait } => format!(
+            "WSAGetOverlappedResult({}, &{}, &bytes, {}, &flags)",
+            s(x),
+            n.overlapped[*ov],
+            bool_text(*wait)
+        ),
+        Action::OverlappedStatus(ov) => format!(
+            "{}.Internal, {}.InternalHigh",
+            n.overlapped[*ov], n.overlapped[*ov]
+        ),
+        Action::Join(t) => format!("join({})", n.threads[*t]),
+        Action::Net(c) => format!("net {c:?}"),
+        Action::Advance(ms) => format!("advance {ms}ms"),
     }
 }
 
@@ -759,7 +763,7 @@ fn fd_text(e: NetworkEvents) -> String {
         .join("|")
 }
 
-fn events_text(e: NetworkEvents) -> String {
+pub(crate) fn events_text(e: NetworkEvents) -> String {
     format!("[{}]", e.names().join(", "))
 }
 
