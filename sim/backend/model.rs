@@ -7,10 +7,10 @@ use crate::model::{Event, Host, HostConfig, OverlappedId, Port, RoutineId, Socke
 use crate::outcome::{CallReturn, IoctlOutcome};
 use crate::scenario::run::NOT_MODELLED;
 use crate::scenario::{Action, InSpec, IoctlStep, OutSpec, ResultVal, Scenario, Target};
-use crate::wire::PointerSize;
 use crate::winsock::{
     GqcsOutcome, OverlappedResult, Released, SockResult, WaitOutcome, WaitResult,
 };
+use crate::wire::PointerSize;
 
 use super::{Backend, Outcome as Actual};
 

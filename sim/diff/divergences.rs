@@ -158,7 +158,10 @@ pub fn parse_divergences(file: &str, text: &str) -> Result<Vec<Divergence>, Scen
         if !FIELDS.contains(&field.as_str()) {
             return Err(err(
                 loc.value(&at("field")),
-                format!("`field`: unknown field `{field}` (expected one of {})", FIELDS.join(", ")),
+                format!(
+                    "`field`: unknown field `{field}` (expected one of {})",
+                    FIELDS.join(", ")
+                ),
             ));
         }
         let d = Divergence {

@@ -188,11 +188,7 @@ pub fn compare_fields(
         let a = model.iter().find(|(k, _)| *k == f).map(|(_, v)| v.clone());
         let b = real.iter().find(|(k, _)| *k == f).map(|(_, v)| v.clone());
         if a != b {
-            out.push((
-                f,
-                a.unwrap_or_else(absent),
-                b.unwrap_or_else(absent),
-            ));
+            out.push((f, a.unwrap_or_else(absent), b.unwrap_or_else(absent)));
         }
     }
     out
@@ -399,6 +395,70 @@ impl Summary {
     }
 }
 
+/// A fresh (model, real) pair of backends for one scenario.
+pub type BackendPair = (Box<dyn Backend>, Box<dyn Backend>);
+
+/// Runs every scenario on a fresh pair of backends from `make` (model, real), writes
+/// the report to `out` (one line per scenario, stale entries, the timing table, the
+/// summary line) and returns the totals.
+pub fn run_all(
+    scenarios: &[Scenario],
+    divergences: &[Divergence],
+    divergences_file: &str,
+    backend: &str,
+    make: &mut dyn FnMut(&Scenario) -> BackendPair,
+    clock: &mut dyn FnMut() -> u64,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<(Summary, Timings)> {
+    let mut used = vec![false; divergences.len()];
+    let mut reached = vec![false; divergences.len()];
+    let mut timings = Timings::default();
+    let mut summary = Summary::default();
+    for sc in scenarios {
+        let (mut model, mut real) = make(sc);
+        let mut cx = DiffContext {
+            backend,
+            divergences,
+            used: &mut used,
+            reached: &mut reached,
+            clock: &mut *clock,
+            timings: &mut timings,
+        };
+        let d = diff_scenario(sc, model.as_mut(), real.as_mut(), &mut cx);
+        writeln!(out, "{}", d.line(backend))?;
+        summary.add(&d);
+    }
+    summary.find_stale(&used, &reached);
+    for &i in &summary.stale {
+        let e = &divergences[i];
+        writeln!(
+            out,
+            "STALE {divergences_file}:{}:{}: {} step {} field `{}` (model {}, {} {}) no longer diverges",
+            e.pos.line, e.pos.col, e.scenario, e.step, e.field, e.model, e.backend, e.real
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{:<40} {:>6} {:>12} {:>12} {:>10}",
+        "code",
+        "calls",
+        "model ns",
+        format!("{backend} ns"),
+        "ratio"
+    )?;
+    for r in timings.rows() {
+        writeln!(
+            out,
+            "{:<40} {:>6} {:>12} {:>12} {:>10.1}",
+            r.code, r.calls, r.model_ns, r.real_ns, r.ratio
+        )?;
+    }
+    writeln!(out)?;
+    writeln!(out, "{}", summary.line(backend))?;
+    Ok((summary, timings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -587,7 +647,8 @@ mod tests {
         assert_eq!(median(&[4, 1, 3, 2]), 2);
         assert_eq!(median(&[]), 0);
         let mut t = Timings::default();
-        t.calls.insert("FIONBIO".into(), (vec![10, 30, 20], vec![200, 400, 600]));
+        t.calls
+            .insert("FIONBIO".into(), (vec![10, 30, 20], vec![200, 400, 600]));
         let rows = t.rows();
         assert_eq!(rows[0].model_ns, 20);
         assert_eq!(rows[0].real_ns, 400);
@@ -602,5 +663,49 @@ mod tests {
             compare_fields(&a, &b),
             vec![("arg", "(not reported)".into(), "1".into())]
         );
+    }
+
+    #[test]
+    fn the_report_lists_each_scenario_stale_entries_timings_and_the_summary() {
+        let sc = parse_scenario("t.yaml", SC).unwrap();
+        let e = [entry(2, "bytes_returned", "4", "untouched")];
+        let mut make = |sc: &Scenario| -> (Box<dyn Backend>, Box<dyn Backend>) {
+            (
+                Box::new(ModelBackend::new(sc, sc.config)),
+                Box::new(Altered {
+                    inner: ModelBackend::new(sc, sc.config),
+                    step: 0,
+                    count: 0,
+                    alter: |_| {},
+                    refuse_at: None,
+                }),
+            )
+        };
+        let mut t = 0;
+        let mut clock = || {
+            t += 7;
+            t
+        };
+        let mut out = Vec::new();
+        let (s, timings) = run_all(
+            &[sc],
+            &e,
+            "d.yaml",
+            "fake-1.0",
+            &mut make,
+            &mut clock,
+            &mut out,
+        )
+        .unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("t.yaml: agree (3 steps compared)"), "{text}");
+        assert!(text.contains("STALE d.yaml:"), "{text}");
+        assert!(text.contains("FIONREAD"), "{text}");
+        assert!(
+            text.trim_end().ends_with("0 unexplained, 1 stale entries"),
+            "{text}"
+        );
+        assert!(s.failed());
+        assert_eq!(timings.rows().len(), 2);
     }
 }

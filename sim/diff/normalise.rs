@@ -227,10 +227,7 @@ pub fn fields(o: &Outcome, action: &Action, view: &View) -> Vec<(&'static str, S
         v.push(("key", k.to_string()));
     }
     if let Some(ov) = o.overlapped {
-        v.push((
-            "overlapped",
-            ov.map_or("null".into(), |x| ov_name(sc, x)),
-        ));
+        v.push(("overlapped", ov.map_or("null".into(), |x| ov_name(sc, x))));
     }
     if let Some(f) = o.flags {
         v.push(("flags", f.to_string()));
@@ -307,7 +304,10 @@ mod tests {
         assert_eq!(a, "04000000 +2x CC");
         let b = out_text(&[0xCC; 4], code, &view(&sc, &[]));
         assert_eq!(b, "4 bytes 0xCC");
-        assert_ne!(a, out_text(&[5, 0, 0, 0, 0xCC, 0xCC], code, &view(&sc, &[])));
+        assert_ne!(
+            a,
+            out_text(&[5, 0, 0, 0, 0xCC, 0xCC], code, &view(&sc, &[]))
+        );
     }
 
     #[test]
@@ -321,7 +321,10 @@ mod tests {
             b
         };
         let v = view(&sc, &[]);
-        assert_eq!(out_text(&sa(50000), code, &v), out_text(&sa(61000), code, &v));
+        assert_eq!(
+            out_text(&sa(50000), code, &v),
+            out_text(&sa(61000), code, &v)
+        );
         assert_ne!(out_text(&sa(80), code, &v), out_text(&sa(81), code, &v));
     }
 }

@@ -168,7 +168,6 @@ pub fn run_on<B: Backend + ?Sized>(
 }
 
 impl<B: Backend + ?Sized> Runner<'_, B> {
-
     fn ov_name(&self, ov: OverlappedId) -> String {
         self.sc
             .names
@@ -190,7 +189,7 @@ impl<B: Backend + ?Sized> Runner<'_, B> {
     fn run(&mut self) -> Option<StepFailure> {
         let sc = self.sc;
         for (i, step) in sc.steps.iter().enumerate() {
-                        let call = self.describe(&step.action);
+            let call = self.describe(&step.action);
             let thread_name = &sc.names.threads[step.thread];
             let fail = |reason: String, fields: Vec<FieldDiff>| StepFailure {
                 step: i + 1,
@@ -287,9 +286,7 @@ impl<B: Backend + ?Sized> Runner<'_, B> {
         }
         // Threads still blocked at the end.
         for t in 0..sc.names.threads.len() {
-            if self.backend.is_blocked(t)
-                && !(sc.allow_blocked_at_end && self.last_blocks[t])
-            {
+            if self.backend.is_blocked(t) && !(sc.allow_blocked_at_end && self.last_blocks[t]) {
                 let last = sc.steps.iter().rev().find(|s| s.thread == t);
                 return Some(StepFailure {
                     step: sc.steps.len() + 1,
@@ -640,8 +637,7 @@ pub fn describe(sc: &Scenario, a: &Action) -> String {
                 io.code,
                 if io.bytes_returned { "&n" } else { "NULL" },
                 match (io.overlapped, io.event) {
-                    (Some(o), Some(e)) =>
-                        format!("&{} (hEvent {})", n.overlapped[o], n.events[e]),
+                    (Some(o), Some(e)) => format!("&{} (hEvent {})", n.overlapped[o], n.events[e]),
                     (Some(o), None) => format!("&{}", n.overlapped[o]),
                     _ => "NULL".into(),
                 },
@@ -773,7 +769,6 @@ fn show_bytes(b: &[u8]) -> String {
         _ => format!("hex {}", hex(b)),
     }
 }
-
 
 /// Appends the canonical summary of an outcome to a trace line.
 fn summary(a: &Actual, line: &mut String, sc: &Scenario) {
