@@ -407,6 +407,10 @@ impl RealBackend {
         }
     }
 
+    fn is_wine(&self) -> bool {
+        self.name.starts_with("wine-")
+    }
+
     fn sock(&self, i: usize) -> ws::SOCKET {
         self.sockets[i].unwrap_or(ws::INVALID_SOCKET)
     }
@@ -1058,6 +1062,11 @@ impl RealBackend {
     }
 }
 
+/// True when the call passes a NULL input or output buffer with a non-zero length.
+fn null_with_length(io: &IoctlStep) -> bool {
+    matches!(io.input, InSpec::Null(n) if n > 0) || matches!(io.output, OutSpec::Null(n) if n > 0)
+}
+
 fn model_only(why: &str) -> Option<Refusal> {
     Some(Refusal::new(format!("model only: {why}")))
 }
@@ -1104,8 +1113,15 @@ impl Backend for RealBackend {
                 OutSpec::Capacity(n) if n > MAX_OUT => Some(Refusal::new(format!(
                     "out_len {n} is more than the real backend allocates ({MAX_OUT} bytes)"
                 ))),
+                _ if self.is_wine() && null_with_length(io) => Some(Refusal::new(format!(
+                    "Wine 8.0's WSAIoctl reads or writes some NULL buffers that come with a length without checking them (page faults seen for SIO_BASE_HANDLE and SIO_GET_EXTENSION_FUNCTION_POINTER), which would end the whole run; {} is not called with one",
+                    io.code
+                ))),
                 _ => None,
             },
+            Action::IoctlSocket { arg: None, .. } if self.is_wine() => Some(Refusal::new(
+                "Wine dereferences an invalid argp without a guard; the call would end the whole run",
+            )),
             Action::AsyncSelect { .. } => {
                 let state = match self.window_ok.get() {
                     Some(s) => s,
