@@ -265,7 +265,8 @@ pub fn diff_scenario(
                 cx.reached[e] = true;
             }
         }
-        let diffs = compare_step(sc, &step.action, model, &m, real, &r);
+        let unordered = matches!(&step.expect, crate::scenario::Expect::Check(c) if matches!(c.apcs, Some((_, false))));
+        let diffs = compare_step(sc, &step.action, unordered, model, &m, real, &r);
         if diffs.is_empty() {
             d.agreed += 1;
             continue;
@@ -312,6 +313,7 @@ pub fn diff_scenario(
 fn compare_step(
     sc: &Scenario,
     action: &Action,
+    apcs_unordered: bool,
     model: &dyn Backend,
     m: &Outcome,
     real: &dyn Backend,
@@ -323,11 +325,13 @@ fn compare_step(
         sc,
         ptr: model.pointer_size(),
         sockets: &ms,
+        apcs_unordered,
     };
     let rv = View {
         sc,
         ptr: real.pointer_size(),
         sockets: &rs,
+        apcs_unordered,
     };
     compare_fields(&fields(m, action, &mv), &fields(r, action, &rv))
 }

@@ -11,7 +11,9 @@
 //! 3. Buffer addresses inside outputs (the `lpSockaddr` pointers of a
 //!    SOCKET_ADDRESS_LIST) are rebased by the real backend to the model's buffer
 //!    address before the outcome is returned, so they compare as offsets.
-//! 4. Ephemeral ports: a port in a SOCKADDR output that lies in the dynamic range
+//! 4. Completion routines a step expects as `apcs_unordered` (Windows does not define
+//!    their order) are compared as sorted lists.
+//! 5. Ephemeral ports: a port in a SOCKADDR output that lies in the dynamic range
 //!    (49152..=65535) is printed as `ephemeral` on both sides.
 //!
 //! Everything else is compared byte for byte: the output buffer is printed as the hex
@@ -53,6 +55,9 @@ pub struct View<'a> {
     pub ptr: PointerSize,
     /// Every handle the backend gave a socket name: (name index, value).
     pub sockets: &'a [(usize, u64)],
+    /// The step expects its completion routines with `apcs_unordered`: Windows does
+    /// not define their order, so both lists are compared sorted.
+    pub apcs_unordered: bool,
 }
 
 fn ptr_len(ptr: PointerSize) -> usize {
@@ -202,7 +207,7 @@ pub fn fields(o: &Outcome, action: &Action, view: &View) -> Vec<(&'static str, S
         v.push(("signaled", text));
     }
     if let Some(apcs) = &o.apcs {
-        let items: Vec<String> = apcs
+        let mut items: Vec<String> = apcs
             .iter()
             .map(|g| {
                 format!(
@@ -218,6 +223,9 @@ pub fn fields(o: &Outcome, action: &Action, view: &View) -> Vec<(&'static str, S
                 )
             })
             .collect();
+        if view.apcs_unordered {
+            items.sort();
+        }
         v.push(("apcs", format!("[{}]", items.join(", "))));
     }
     if let Some(b) = o.bytes {
@@ -255,6 +263,7 @@ mod tests {
             sc,
             ptr: PointerSize::Bits64,
             sockets,
+            apcs_unordered: false,
         }
     }
 
