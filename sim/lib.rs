@@ -16,6 +16,10 @@
 //! - [`ioctl`]: `WSAIoctl` and `ioctlsocket`, one module per ioctl family.
 //! - [`winsock`]: the other application calls (sockets, data).
 //! - [`scenario`]: YAML scenarios: parsing, replay on a `Host`, traces and reports.
+//! - [`backend`]: what performs a scenario's steps: the model, or (`--features winsock`
+//!   on Windows) the real Winsock API.
+//! - [`diff`]: the differential mode: the same steps on two backends, compared.
+
 //!
 //! ```
 //! use wsasim::model::{Host, AddressFamily, SocketType};
@@ -32,10 +36,14 @@
 //! assert_eq!(outcome.result, 0);
 //! ```
 
-#![forbid(unsafe_code)]
+// Unsafe code only in the real Winsock backend (Windows, `--features winsock`).
+#![cfg_attr(not(all(windows, feature = "winsock")), forbid(unsafe_code))]
+#![cfg_attr(all(windows, feature = "winsock"), deny(unsafe_code))]
 #![warn(missing_docs)]
 
+pub mod backend;
 pub mod codes;
+pub mod diff;
 pub mod errors;
 pub mod ioctl;
 pub mod model;

@@ -4,11 +4,13 @@
 //! wsasim run [PATH...] [--format human|json|junit] [--filter TEXT] [--trace FILE]
 //!            [--check-determinism] [--seed N]
 //! wsasim trace SCENARIO [--seed N]
+//! wsasim diff [PATH...] [--divergences FILE]     (Windows, --features winsock)
 //! wsasim decode <number|name>
 //! wsasim codes
 //! ```
 //! Exit codes: 0 every scenario passed; 1 an expectation failed; 2 a file could not be
-//! read or parsed (or the command line was wrong).
+//! read or parsed (or the command line was wrong). For `diff`: 0 no unexplained
+//! divergence and no stale entry; 1 otherwise; 2 as for `run`, or no real backend.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -23,6 +25,7 @@ const USAGE: &str = "usage:
   wsasim run [PATH...] [--format human|json|junit] [--filter TEXT] [--trace FILE]
              [--check-determinism] [--seed N]
   wsasim trace SCENARIO [--seed N]
+  wsasim diff [PATH...] [--divergences FILE]
   wsasim decode <number|name>
   wsasim codes";
 
@@ -304,6 +307,7 @@ fn main() -> ExitCode {
                 cmd_trace(args)
             }
         }
+        "diff" => cmd_diff(rest),
         "decode" => match rest {
             [x] => cmd_decode(x),
             _ => usage_error("decode takes one code name or number"),
@@ -315,6 +319,121 @@ fn main() -> ExitCode {
         }
         o => usage_error(&format!("unknown command `{o}`")),
     }
+}
+
+/// `wsasim diff`: the scenarios on the model and on the real Winsock API, compared.
+fn cmd_diff(rest: &[String]) -> ExitCode {
+    let mut paths = Vec::new();
+    let mut divergences = None;
+    let mut it = rest.iter();
+    while let Some(x) = it.next() {
+        match x.as_str() {
+            "--divergences" => match it.next() {
+                Some(v) => divergences = Some(PathBuf::from(v)),
+                None => return usage_error("--divergences needs a value"),
+            },
+            o if o.starts_with("--") => return usage_error(&format!("unknown option `{o}`")),
+            p => paths.push(PathBuf::from(p)),
+        }
+    }
+    if paths.is_empty() {
+        paths.push(PathBuf::from("scenarios"));
+    }
+    // The divergences file: as given, else divergences.yaml in the first folder given.
+    let div_path = divergences.unwrap_or_else(|| {
+        let base = paths.iter().find(|p| p.is_dir()).cloned();
+        base.unwrap_or_else(|| PathBuf::from("scenarios"))
+            .join(scenario::DIVERGENCES_FILE)
+    });
+    let entries = if div_path.exists() {
+        let text = match std::fs::read_to_string(&div_path) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("{}:1:1: cannot read the file: {e}", div_path.display());
+                return ExitCode::from(2);
+            }
+        };
+        match wsasim::diff::parse_divergences(&div_path.display().to_string(), &text) {
+            Ok(d) => d,
+            Err(e) => {
+                eprintln!("{e}");
+                return ExitCode::from(2);
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let (files, errors) = scenario::discover(&paths);
+    let mut list = Vec::new();
+    let mut bad = errors;
+    for f in &files {
+        match scenario::load(f) {
+            Ok(sc) => list.push(sc),
+            Err(e) => bad.push(e),
+        }
+    }
+    if !bad.is_empty() {
+        for e in &bad {
+            eprintln!("{e}");
+        }
+        return ExitCode::from(2);
+    }
+    real_diff(&list, &entries, &div_path.display().to_string())
+}
+
+#[cfg(all(windows, feature = "winsock"))]
+fn real_diff(list: &[Scenario], entries: &[wsasim::diff::Divergence], div_file: &str) -> ExitCode {
+    use wsasim::backend::winsock::{backend_name, real_network, startup, RealBackend};
+    use wsasim::backend::{Backend, ModelBackend};
+    if let Err(e) = startup() {
+        eprintln!("wsasim: {e}");
+        return ExitCode::from(2);
+    }
+    let name = backend_name();
+    let network = match real_network() {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("wsasim: cannot read the real host's configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    println!(
+        "real backend {name}: {} interfaces, {} routes; each scenario's host: is replaced by them",
+        network.interfaces.len(),
+        network.routes.len()
+    );
+    let mut make = |sc: &Scenario| -> (Box<dyn Backend>, Box<dyn Backend>) {
+        (
+            Box::new(ModelBackend::with_network(sc, network.clone(), sc.config)),
+            Box::new(RealBackend::new(sc, &name)),
+        )
+    };
+    let t0 = wall_clock();
+    let mut clock = || t0.elapsed().as_nanos() as u64;
+    let stdout = std::io::stdout();
+    let mut o = stdout.lock();
+    match wsasim::diff::run_all(
+        list, entries, div_file, &name, &mut make, &mut clock, &mut o,
+    ) {
+        Ok((s, _)) if s.failed() => ExitCode::from(1),
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wsasim: cannot write the report: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+#[cfg(not(all(windows, feature = "winsock")))]
+fn real_diff(list: &[Scenario], entries: &[wsasim::diff::Divergence], div_file: &str) -> ExitCode {
+    let _ = (list, entries, div_file);
+    eprintln!(
+        "wsasim: diff needs the real Winsock backend: build for Windows with --features winsock \
+         (or run tools/wine/run.sh); {} scenarios and {} divergence entries were read",
+        list.len(),
+        entries.len()
+    );
+    ExitCode::from(2)
 }
 
 /// The wall clock, for the durations the report prints and nothing else: the model and

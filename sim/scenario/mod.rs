@@ -551,8 +551,13 @@ pub fn load(path: &std::path::Path) -> Result<Scenario, ScenarioError> {
     parse_scenario(&file, &text)
 }
 
+/// The known-divergences file of the differential mode, which lives among the
+/// scenarios but is not one.
+pub const DIVERGENCES_FILE: &str = "divergences.yaml";
+
 /// Every `*.yaml` file under the paths (a file path is taken as is), recursively, in
-/// sorted order. Unreadable directories are reported as errors.
+/// sorted order, except [`DIVERGENCES_FILE`]. Unreadable directories are reported as
+/// errors.
 pub fn discover(paths: &[std::path::PathBuf]) -> (Vec<std::path::PathBuf>, Vec<ScenarioError>) {
     fn walk(
         dir: &std::path::Path,
@@ -576,7 +581,9 @@ pub fn discover(paths: &[std::path::PathBuf]) -> (Vec<std::path::PathBuf>, Vec<S
         for p in list {
             if p.is_dir() {
                 walk(&p, out, errs);
-            } else if p.extension().is_some_and(|x| x == "yaml") {
+            } else if p.extension().is_some_and(|x| x == "yaml")
+                && p.file_name().is_none_or(|n| n != DIVERGENCES_FILE)
+            {
                 out.push(p);
             }
         }
