@@ -5,7 +5,6 @@ use crate::ioctl::{InBuffer, IoctlCall, OutBuffer};
 use crate::model::socket::NetworkEvents;
 use crate::model::{Event, Host, HostConfig, OverlappedId, Port, RoutineId, Socket, ThreadId};
 use crate::outcome::{CallReturn, IoctlOutcome};
-use crate::scenario::run::NOT_MODELLED;
 use crate::scenario::{Action, InSpec, IoctlStep, OutSpec, ResultVal, Scenario, Target};
 use crate::winsock::{
     GqcsOutcome, OverlappedResult, Released, SockResult, WaitOutcome, WaitResult,
@@ -91,10 +90,6 @@ impl ModelBackend {
             ok: r.result >= 0,
             ..Actual::default()
         };
-        if r.error == NOT_MODELLED {
-            a.problem =
-                Some("not yet modelled: the model answered with its placeholder error".into());
-        }
         a.data = Some(r.data);
         a
     }
@@ -104,17 +99,13 @@ impl ModelBackend {
             Ok(()) => (0, ErrorCode::NO_ERROR),
             Err(e) => (-1, e),
         };
-        let mut a = Actual {
+
+        Actual {
             result: Some(ResultVal::Int(result)),
             error: Some(error),
             ok: result == 0,
             ..Actual::default()
-        };
-        if error == NOT_MODELLED {
-            a.problem =
-                Some("not yet modelled: the model answered with its placeholder error".into());
         }
-        a
     }
 
     fn perform(&mut self, thread: usize, action: &Action) -> Actual {
@@ -184,17 +175,14 @@ impl ModelBackend {
                 } else {
                     self.host.wsa_get_last_error()
                 };
-                let mut a = Actual {
+
+                Actual {
                     result: Some(ResultVal::Int(i64::from(result))),
                     error: Some(error),
                     arg: Some(after),
                     ok: result == 0,
                     ..Actual::default()
-                };
-                if error == NOT_MODELLED {
-                    a.problem = Some("not yet modelled".into());
                 }
-                a
             }
             Action::EventSelect { s, ev, events } => {
                 let e = self.event(*ev);
@@ -280,9 +268,6 @@ impl ModelBackend {
                 let mut a = self.bool_actual(r.is_ok());
                 if let Err(e) = r {
                     a.error = Some(e);
-                    if e == NOT_MODELLED {
-                        a.problem = Some("not yet modelled".into());
-                    }
                 }
                 a
             }
@@ -334,7 +319,7 @@ impl ModelBackend {
                 match self.host.poll_thread(t) {
                     None => Actual {
                         problem: Some(format!(
-                            "thread `{}` has no released call to join (the model's poll_thread returned nothing; not yet modelled, or the thread never blocked)",
+                            "thread `{}` has no released call to join (the thread never blocked, or its call was already joined)",
                             self.thread_names[t.0 as usize]
                         )),
                         ..Actual::default()
@@ -353,11 +338,7 @@ impl ModelBackend {
                     ..Actual::default()
                 },
                 Err(e) => Actual {
-                    problem: Some(if e.contains("not yet modelled") {
-                        format!("not yet modelled: {e}")
-                    } else {
-                        format!("the host change was refused: {e}")
-                    }),
+                    problem: Some(format!("the host change was refused: {e}")),
                     ..Actual::default()
                 },
             },
@@ -460,7 +441,8 @@ fn ioctl_actual(o: &IoctlOutcome, capacity: Option<u32>) -> Actual {
         buf.resize(n, 0xCC);
         buf
     });
-    let mut a = Actual {
+
+    Actual {
         result: Some(ResultVal::Int(i64::from(o.result))),
         error: Some(o.error),
         bytes_returned: Some(o.bytes_returned),
@@ -468,11 +450,7 @@ fn ioctl_actual(o: &IoctlOutcome, capacity: Option<u32>) -> Actual {
         out,
         ok: o.result == 0,
         ..Actual::default()
-    };
-    if o.error == NOT_MODELLED {
-        a.problem = Some("not yet modelled".into());
     }
-    a
 }
 
 fn wait_actual(w: WaitOutcome, events: Option<&Vec<usize>>, sleep: bool) -> Actual {
@@ -482,22 +460,19 @@ fn wait_actual(w: WaitOutcome, events: Option<&Vec<usize>>, sleep: bool) -> Actu
         WaitResult::IoCompletion => (0xC0, ErrorCode::NO_ERROR, None, true),
         WaitResult::Failed(e) => (0xFFFF_FFFF, e, None, false),
     };
-    let mut a = Actual {
+
+    Actual {
         result: Some(ResultVal::Int(result)),
         error: Some(error),
         signaled: events.map(|_| signaled),
         apcs: Some(w.apcs),
         ok,
         ..Actual::default()
-    };
-    if error == NOT_MODELLED {
-        a.problem = Some("not yet modelled".into());
     }
-    a
 }
 
 fn gqcs_actual(g: GqcsOutcome) -> Actual {
-    let mut a = Actual {
+    Actual {
         result: Some(ResultVal::Bool(g.result)),
         error: Some(g.error),
         bytes: Some(g.bytes),
@@ -505,11 +480,7 @@ fn gqcs_actual(g: GqcsOutcome) -> Actual {
         overlapped: Some(g.overlapped),
         ok: g.result,
         ..Actual::default()
-    };
-    if g.error == NOT_MODELLED {
-        a.problem = Some("not yet modelled".into());
     }
-    a
 }
 
 fn gor_actual(o: OverlappedResult) -> Actual {
@@ -521,9 +492,7 @@ fn gor_actual(o: OverlappedResult) -> Actual {
         ok: o.result,
         ..Actual::default()
     };
-    if o.error == NOT_MODELLED {
-        a.problem = Some("not yet modelled".into());
-    } else if let Some(d) = o.diagnostic {
+    if let Some(d) = o.diagnostic {
         a.problem = Some(format!("undefined behaviour on Windows: {d}"));
     }
     a

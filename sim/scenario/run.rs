@@ -3,9 +3,8 @@
 //! outcome field by field and writes the canonical trace (names, never handles; virtual
 //! time on the model; identical on every run).
 //!
-//! A call the model does not model yet (the contract stubs answer with the sentinel
-//! error 0xFFFFFFFF or an `Err("... not yet modelled")`) fails its step with "not yet
-//! modelled", whatever the step expects.
+//! A step the backend cannot perform (a host change the model refuses, a step the real
+//! backend skips) fails or stops with its reason, whatever the step expects.
 
 use std::fmt::Write as _;
 
@@ -18,9 +17,6 @@ use crate::model::socket::NetworkEvents;
 use crate::model::{OverlappedId, RoutineId};
 use crate::outcome::BytesReturned;
 use crate::time::Timeout;
-
-/// The error the contract stubs return for calls not modelled yet.
-pub const NOT_MODELLED: ErrorCode = ErrorCode(0xFFFF_FFFF);
 
 /// How to run.
 #[derive(Clone, Copy, Debug, Default)]
