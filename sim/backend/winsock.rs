@@ -65,6 +65,15 @@ pub const MAX_OUT: u32 = 16 << 20;
 pub const WAIT_CAP_MS: u32 = 2000;
 /// The value `*lpcbBytesReturned` holds before each call.
 pub const BYTES_SENTINEL: u32 = 0xDEAD_BEEF;
+/// The handle value every call gets for a socket name after `close:` (normalisation 6 in
+/// docs/differential.md). The system hands a freed SOCKET value to the next handle it
+/// creates, even inside a call (Wine's WSAIoctl opens handles of its own before it
+/// looks at the socket), so passing the closed value again could name a live object.
+/// This value is a multiple of 4 like every kernel handle and lies above the largest
+/// one a process can hold (2^24 handles, so values below 0x4000000), and it is not one
+/// of the pseudo-handles near `-1`: no open object ever has it, and the call must fail
+/// its socket lookup as it would for the closed value.
+pub const CLOSED_SOCKET: ws::SOCKET = 0x7FFF_FFF0;
 
 const STATUS_PENDING: usize = 0x103;
 
@@ -377,6 +386,8 @@ struct OvSlot {
 pub struct RealBackend {
     name: String,
     sockets: Vec<Option<ws::SOCKET>>,
+    /// Per socket name: closed by a `close:` step (calls then get [`CLOSED_SOCKET`]).
+    closed: Vec<bool>,
     history: Vec<(usize, u64)>,
     open: Vec<ws::SOCKET>,
     events: Vec<Option<ws::WSAEVENT>>,
@@ -396,6 +407,7 @@ impl RealBackend {
         RealBackend {
             name: name.to_string(),
             sockets: vec![None; sc.names.sockets.len()],
+            closed: vec![false; sc.names.sockets.len()],
             history: Vec::new(),
             open: Vec::new(),
             events: vec![None; sc.names.events.len()],
@@ -412,10 +424,14 @@ impl RealBackend {
     }
 
     fn sock(&self, i: usize) -> ws::SOCKET {
+        if self.closed[i] {
+            return CLOSED_SOCKET;
+        }
         self.sockets[i].unwrap_or(ws::INVALID_SOCKET)
     }
 
     fn set_socket(&mut self, i: usize, s: ws::SOCKET) {
+        self.closed[i] = false;
         self.sockets[i] = Some(s);
         self.history.push((i, s as u64));
         self.open.push(s);
@@ -865,6 +881,8 @@ impl RealBackend {
                 let r = unsafe { ws::closesocket(h) };
                 if r == 0 {
                     self.open.retain(|&x| x != h);
+                    // From now on the name stands for a handle that is certainly closed.
+                    self.closed[*s] = true;
                 }
                 Self::sock_result(r, Vec::new())
             }
