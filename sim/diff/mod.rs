@@ -78,6 +78,9 @@ pub struct ScenarioDiff {
     pub known: Vec<(Mismatch, usize)>,
     /// The first difference no entry explains.
     pub unexplained: Option<Mismatch>,
+    /// The other fields of the same step that no entry explains (reported on their own
+    /// lines, so that one run shows every field a step differs in).
+    pub also: Vec<Mismatch>,
     /// Where and why the scenario stopped without being compared to its end.
     pub skipped: Option<(usize, String)>,
 }
@@ -91,6 +94,12 @@ impl ScenarioDiff {
                 "step {} (line {}) {}: field `{}`: model {}, {backend} {}",
                 m.step, m.line, m.call, m.field, m.model, m.real
             ));
+            for a in &self.also {
+                s.push_str(&format!(
+                    "\n    and field `{}`: model {}, {backend} {}",
+                    a.field, a.model, a.real
+                ));
+            }
             return s;
         }
         if self.known.is_empty() {
@@ -223,6 +232,7 @@ pub fn diff_scenario(
         agreed: 0,
         known: Vec::new(),
         unexplained: None,
+        also: Vec::new(),
         skipped: None,
     };
     if let Some(r) = real.refuse_scenario(sc) {
@@ -295,6 +305,8 @@ pub fn diff_scenario(
                 None => {
                     if unexplained.is_none() {
                         unexplained = Some(mis);
+                    } else {
+                        d.also.push(mis);
                     }
                 }
             }

@@ -15,6 +15,11 @@
 //!    their order) are compared as sorted lists.
 //! 5. Ephemeral ports: a port in a SOCKADDR output that lies in the dynamic range
 //!    (49152..=65535) is printed as `ephemeral` on both sides.
+//! 6. Handle or pointer fragments: when one of the codes of 1. or 2. writes fewer bytes
+//!    than a pointer (an implementation that stores a whole value into a short buffer),
+//!    the bytes print as `socket NAME (first N bytes)` when they are the start of a
+//!    scenario socket's handle, else `handle fragment (N bytes)` or
+//!    `pointer fragment (N bytes)`.
 //!
 //! Everything else is compared byte for byte: the output buffer is printed as the hex
 //! of its bytes up to the last one that is not the 0xCC fill, then the count of fill
@@ -87,7 +92,23 @@ pub fn out_text(buf: &[u8], code: Option<IoctlCode>, view: &View) -> String {
     let mut head = String::new();
     let p = ptr_len(view.ptr);
     if let Some(code) = code {
-        if HANDLE_OUT.contains(&code) && n >= p {
+        if HANDLE_OUT.contains(&code) && n > 0 && n < p {
+            let frag = &body[..n];
+            let name = view
+                .sockets
+                .iter()
+                .rev()
+                .find(|(_, h)| h.to_le_bytes()[..n] == *frag)
+                .map(|(i, _)| view.sc.names.sockets[*i].clone());
+            head = match name {
+                Some(name) => format!("socket {name} (first {n} bytes) "),
+                None => format!("handle fragment ({n} bytes) "),
+            };
+            body.clear();
+        } else if code == IoctlCode::SIO_GET_EXTENSION_FUNCTION_POINTER && n > 0 && n < p {
+            head = format!("pointer fragment ({n} bytes) ");
+            body.clear();
+        } else if HANDLE_OUT.contains(&code) && n >= p {
             let v = read_ptr(&body, view.ptr);
             let name = view
                 .sockets
@@ -292,6 +313,27 @@ mod tests {
         let a = out_text(&0x14u64.to_le_bytes(), code, &view(&sc, &model));
         let b = out_text(&0x1A4u64.to_le_bytes(), code, &view(&sc, &real));
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_handle_cut_short_by_a_small_buffer_prints_as_a_fragment_of_that_socket() {
+        let sc = sc();
+        let real = [(0, 0x58u64), (1, 0x5Cu64)];
+        let code = Some(IoctlCode::SIO_BASE_HANDLE);
+        let a = out_text(&[0x5C, 0, 0, 0], code, &view(&sc, &real));
+        assert_eq!(a, "socket b (first 4 bytes)");
+        let b = out_text(&[0x77, 0, 0, 0], code, &view(&sc, &real));
+        assert_eq!(b, "handle fragment (4 bytes)");
+        let untouched = out_text(&[0xCC; 4], code, &view(&sc, &real));
+        assert_eq!(untouched, "4 bytes 0xCC");
+    }
+
+    #[test]
+    fn a_pointer_cut_short_by_a_small_buffer_prints_as_a_fragment() {
+        let sc = sc();
+        let code = Some(IoctlCode::SIO_GET_EXTENSION_FUNCTION_POINTER);
+        let a = out_text(&[0xF0, 0xBC, 0xF7, 0x70], code, &view(&sc, &[]));
+        assert_eq!(a, "pointer fragment (4 bytes)");
     }
 
     #[test]
