@@ -25,6 +25,8 @@
 #   WSASIM_WINE_DIR      build and prefix folder (default: <repo>/target/wine)
 #   WSASIM_WINE_TIMEOUT  seconds wsasim.exe may run before it is stopped (default: 1800)
 #   WSASIM_WINE_OFFLINE=1  build with --offline (crates already in cargo's cache)
+#   WSASIM_WINE_NETNS=0  run Wine on the machine's own network instead of the private
+#                        namespace (see "netns" below)
 set -euo pipefail
 
 caller_dir="$(pwd)"
@@ -103,13 +105,17 @@ on_exit() {
   if [ -f "$prefix/system.reg" ] && command -v wineserver >/dev/null 2>&1; then
     wineserver -k >/dev/null 2>&1 || true
   fi
+  if [ -n "${netns:-}" ] && [ "${WSASIM_WINE_NETNS:-1}" != 0 ]; then
+    ip netns del "$netns" 2>/dev/null || true
+    ip netns del "$netns-peer" 2>/dev/null || true
+  fi
 }
 trap on_exit EXIT
 
 # --- 1. install ----------------------------------------------------------------------
 step install
 
-packages=(wine wine64 gcc-mingw-w64-x86-64 rustc-web cargo-web rust-web-src)
+packages=(wine wine64 gcc-mingw-w64-x86-64 rustc-web cargo-web rust-web-src iproute2)
 missing=()
 for p in "${packages[@]}"; do
   status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
@@ -204,14 +210,54 @@ else
   [ -f "$prefix/system.reg" ] || die "wineboot did not create $prefix"
 fi
 
-# --- 5. run --------------------------------------------------------------------------
+# --- 5. netns ------------------------------------------------------------------------
+# Wine answers address and routing queries from the machine's interfaces, and the known
+# divergences (scenarios/divergences.yaml) hold those answers. So that they hold on every
+# machine, Wine runs in a private network namespace whose interfaces are always the same:
+#   lo (1) up; ifb0 (2) and ifb1 (3) down without addresses; eth0 (4) up with
+#   192.0.2.2/24, fd00::2/64 and fe80::fc:ff:fe00:1/64 (from its MAC 02:fc:00:00:00:01),
+#   default routes via 192.0.2.1 and fd00::1.
+# It has no link to anything outside: every socket the diff opens stays on loopback.
+step netns
+
+netns=wsasim-wine
+in_netns=()
+if [ "${WSASIM_WINE_NETNS:-1}" = 0 ]; then
+  echo "WSASIM_WINE_NETNS=0: Wine runs on this machine's own network"
+else
+  [ "$(id -u)" -eq 0 ] || die "the private network namespace needs root (or set WSASIM_WINE_NETNS=0)"
+  # wineserver owns Wine's sockets: one started outside the namespace must not serve it.
+  wineserver -k >/dev/null 2>&1 || true
+  ip netns del "$netns" 2>/dev/null || true
+  ip netns del "$netns-peer" 2>/dev/null || true
+  ip netns add "$netns"
+  # eth0 is one end of a veth pair; its peer lives in a second namespace, up, so that
+  # eth0 has a carrier, and nothing else sits on the other end.
+  ip netns add "$netns-peer"
+  ipn() { ip -n "$netns" "$@"; }
+  ip netns exec "$netns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  ipn link set lo up
+  ipn link add ifb0 type ifb
+  ipn link add ifb1 type ifb
+  ipn link add eth0 address 02:fc:00:00:00:01 type veth peer name peer0 netns "$netns-peer"
+  ip -n "$netns-peer" link set peer0 up
+  ipn addr add 192.0.2.2/24 dev eth0
+  ipn addr add fd00::2/64 dev eth0 nodad
+  ipn link set eth0 up
+  ipn route add default via 192.0.2.1 dev eth0
+  ipn -6 route add default via fd00::1 dev eth0 metric 1024
+  ipn -br addr
+  in_netns=(ip netns exec "$netns")
+fi
+
+# --- 6. run --------------------------------------------------------------------------
 step run
 
 if [ "$#" -eq 0 ]; then
   cd "$repo"
   use_diff=0
   if [ "$has_winsock" -eq 1 ]; then
-    help="$(timeout 120 wine "$exe" --help </dev/null 2>&1 || true)"
+    help="$("${in_netns[@]}" timeout 120 wine "$exe" --help </dev/null 2>&1 || true)"
     if printf '%s\n' "$help" | grep -q 'wsasim diff'; then
       use_diff=1
     else
@@ -231,7 +277,7 @@ fi
 
 echo "WINEDEBUG=-all wine $exe $*"
 set +e
-timeout --kill-after=30 "$run_timeout" wine "$exe" "$@" </dev/null
+"${in_netns[@]}" timeout --kill-after=30 "$run_timeout" wine "$exe" "$@" </dev/null
 rc=$?
 set -e
 if [ "$rc" -eq 124 ]; then
