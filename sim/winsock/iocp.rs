@@ -48,7 +48,11 @@ impl Host {
     /// port; its overlapped requests then complete with a packet carrying `key`.
     ///
     /// Errors (returned and set as the last error): an unknown socket or port,
-    /// ERROR_INVALID_HANDLE; a socket already associated, ERROR_INVALID_PARAMETER.
+    /// ERROR_INVALID_HANDLE; a socket already associated, ERROR_INVALID_PARAMETER; a
+    /// socket created without WSA_FLAG_OVERLAPPED, ERROR_INVALID_PARAMETER too: Microsoft's
+    /// CreateIoCompletionPort page accepts only handles that support overlapped I/O, and
+    /// Wine (whose server refuses completion information on a synchronous handle) was seen
+    /// to answer so in the differential run.
     pub fn associate_with_port(
         &mut self,
         s: Socket,
@@ -60,7 +64,9 @@ impl Host {
         } else {
             match self.sockets.get_mut(&s) {
                 None => Err(ErrorCode::ERROR_INVALID_HANDLE),
-                Some(st) if st.port.is_some() => Err(ErrorCode::ERROR_INVALID_PARAMETER),
+                Some(st) if st.port.is_some() || !st.overlapped => {
+                    Err(ErrorCode::ERROR_INVALID_PARAMETER)
+                }
                 Some(st) => {
                     st.port = Some((port, key));
                     Ok(())
