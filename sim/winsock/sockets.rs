@@ -384,9 +384,9 @@ impl Host {
     }
 
     /// `recv`: reads up to `len` bytes. MSG_OOB reads the urgent byte (WSAEINVAL when
-    /// SO_OOBINLINE is set or none waits); MSG_PEEK leaves the data queued. A stream
-    /// read stops at the urgent mark; a datagram larger than `len` is truncated with
-    /// WSAEMSGSIZE. Nothing queued: WSAEWOULDBLOCK (the model does not block in recv).
+    /// SO_OOBINLINE is set or none waits); MSG_PEEK leaves the data queued. A datagram
+    /// larger than `len` is truncated with WSAEMSGSIZE. Nothing queued: WSAEWOULDBLOCK (the model does not block in recv). A
+    /// stream socket that is not connected: WSAENOTCONN.
     pub fn recv(&mut self, s: Socket, len: usize, flags: MsgFlags) -> SockResult {
         let r = self.recv_inner(s, len, flags);
         self.record(r)
@@ -398,7 +398,11 @@ impl Host {
             Err(e) => return e,
         };
         let inline = st.options.oob_inline;
+        let connected = st.state.is_connected();
         match &mut st.rx {
+            // A stream socket that never connected has nothing to read from (Microsoft's
+            // recv page: WSAENOTCONN).
+            RecvQueue::Stream { .. } if !connected => SockResult::err(ErrorCode::WSAENOTCONN),
             RecvQueue::Stream { bytes, urgent, eof } => {
                 if flags.oob {
                     return match (inline, *urgent) {
@@ -592,5 +596,70 @@ impl Host {
                     });
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host() -> Host {
+        Host::default_host()
+    }
+
+    #[test]
+    fn recv_on_a_stream_socket_that_never_connected_is_enotconn() {
+        let mut h = host();
+        let s = h
+            .socket_default(AddressFamily::Inet, SocketType::Stream)
+            .unwrap();
+        let r = h.recv(s, 16, MsgFlags::default());
+        assert_eq!((r.result, r.error), (-1, ErrorCode::WSAENOTCONN));
+    }
+
+    #[test]
+    fn recv_on_a_connected_pair_with_nothing_queued_would_block() {
+        let mut h = host();
+        let (c, _) = h.pair(AddressFamily::Inet, SocketType::Stream).unwrap();
+        let r = h.recv(c, 16, MsgFlags::default());
+        assert_eq!((r.result, r.error), (-1, ErrorCode::WSAEWOULDBLOCK));
+    }
+
+    #[test]
+    fn the_last_byte_of_an_oob_send_waits_out_of_band() {
+        let mut h = host();
+        let (c, srv) = h.pair(AddressFamily::Inet, SocketType::Stream).unwrap();
+        assert_eq!(
+            h.send(
+                c,
+                b"abc",
+                MsgFlags {
+                    oob: true,
+                    ..MsgFlags::default()
+                }
+            )
+            .result,
+            3
+        );
+        let normal = h.recv(srv, 16, MsgFlags::default());
+        assert_eq!(normal.data, b"ab");
+        let urgent = h.recv(
+            srv,
+            16,
+            MsgFlags {
+                oob: true,
+                ..MsgFlags::default()
+            },
+        );
+        assert_eq!(urgent.data, b"c");
+    }
+
+    #[test]
+    fn closing_a_socket_gives_its_stream_peer_end_of_stream() {
+        let mut h = host();
+        let (c, srv) = h.pair(AddressFamily::Inet, SocketType::Stream).unwrap();
+        h.closesocket(c);
+        let r = h.recv(srv, 16, MsgFlags::default());
+        assert_eq!((r.result, r.error), (0, ErrorCode::NO_ERROR));
     }
 }
