@@ -6,7 +6,7 @@
 //!   SOCKET_ADDRESS_LIST of the bindable local addresses of the socket's family.
 //!   Fidelity: **simulated** from the host's interfaces. Evidence: observations
 //!   W107–W119, reference "SIO_ADDRESS_LIST_QUERY", Microsoft's sio-address-list-query
-//!   page (facts.md §2b and §4).
+//!   page (docs/evidence.md §2b and §4).
 //! - SIO_ADDRESS_LIST_CHANGE (0x28000017, `_WSAIO(IOC_WS2, 23)`): waits for a change of
 //!   that list. Fidelity: **simulated**; the family answers `Await(AddressListChange)` and
 //!   the shared code pends it (overlapped), fails it with WSAEWOULDBLOCK (non-blocking)
@@ -14,7 +14,7 @@
 //! - SIO_ADDRESS_LIST_SORT (0xC8000019, `_WSAIORW(IOC_WS2, 25)`): input and output a
 //!   SOCKET_ADDRESS_LIST of destinations, sorted best first. Fidelity: **simulated**, a
 //!   documented simplification of RFC 6724 destination ordering over the model's routes
-//!   (Microsoft's using-sio-address-list-sort page, facts.md §2b).
+//!   (Microsoft's using-sio-address-list-sort page, docs/evidence.md §2b).
 //!
 //! Layout: SOCKET_ADDRESS_LIST (`wire::address_list`), whose entries point into the same
 //! buffer. Outputs are emitted as if the caller's buffer sat at

@@ -7,7 +7,7 @@
 //! | SIO_IDEAL_SEND_BACKLOG_CHANGE | 0x2000747A (`_IO('t',122)`: V, T = 0, number 0x747A) | none | simulated |
 //!
 //! Evidence: W069 (unconnected TCP: WSAENOTCONN), W070 (connected over loopback:
-//! 0x10000), W071 (UDP: WSAEOPNOTSUPP); Microsoft's IOCTLs page (facts.md 2: the
+//! 0x10000), W071 (UDP: WSAEOPNOTSUPP); Microsoft's IOCTLs page (docs/evidence.md 2: the
 //! query returns a ULONG, the change code notifies).
 //!
 //! Query checks, in order: the output (shorter than 4 bytes, NULL or unreadable:

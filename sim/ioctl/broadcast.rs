@@ -3,7 +3,7 @@
 //!
 //! Fidelity: **simulated** from the host's interfaces. Layout: SOCKADDR_IN (16 bytes,
 //! `wire::sockaddr`). Evidence: reference "SIO_GET_BROADCAST_ADDRESS"; Microsoft's
-//! winsock-ioctls page ("not supported for IPv6 sockets", WSAENOPROTOOPT; facts.md §2).
+//! winsock-ioctls page ("not supported for IPv6 sockets", WSAENOPROTOOPT; docs/evidence.md §2).
 //!
 //! Checks and answers:
 //! - an AF_INET6 socket: WSAENOPROTOOPT (documented), `lpcbBytesReturned` untouched

@@ -4,11 +4,11 @@
 //! Fidelity: **simulated**: the function is never called, so the pointer is a fake,
 //! deterministic address, distinct per function, non-zero, of the caller's pointer size.
 //! Layouts: GUID (16 bytes, `wire::guid`), a pointer (8 or 4 bytes). Evidence:
-//! observations W057–W062 (facts.md §1.5), the GUID table of facts.md §3.
+//! observations W057–W062 (docs/evidence.md §1.5), the GUID table of docs/evidence.md §3.
 //!
 //! Checks, in order (input before output, observations section 2 item 1):
 //! - NULL, invalid or fewer than 16 input bytes: WSAEFAULT, `lpcbBytesReturned`
-//!   untouched. Choice (no evidence: facts.md §6 lists short input as untested);
+//!   untouched. Choice (no evidence: docs/evidence.md §6 lists short input as untested);
 //!   longer inputs are accepted and only the first 16 bytes read.
 //! - a GUID that is not one of the nine WSAID_* functions: WSAEINVAL, untouched, with or
 //!   without an OVERLAPPED, nothing queued (W060; the non-overlapped form is a choice).
@@ -18,7 +18,7 @@
 //!   synchronous completion with a 0-byte delivery (W059, W062).
 //!
 //! Every function is returned on every socket type (choice: the only refusals Windows
-//! is known to make happen when the function is called, facts.md §3).
+//! is known to make happen when the function is called, docs/evidence.md §3).
 //!
 //! Fake addresses: [`FAKE_FUNCTION_BASE`] (64-bit) or [`FAKE_FUNCTION_BASE_32`] (32-bit)
 //! plus 0x10 times (the function's position in `wire::guid::EXTENSION_FUNCTIONS` + 1).

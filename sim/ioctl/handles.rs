@@ -18,7 +18,7 @@
 //! own handle and `*lpcbBytesReturned` = sizeof(SOCKET); overlapped it pends and
 //! completes with STATUS_NOT_SUPPORTED (WSA_IO_PENDING, count untouched, output
 //! untouched). An output smaller than a SOCKET, NULL or unreadable: WSAEFAULT
-//! (Microsoft's IOCTLs page, facts.md 2).
+//! (Microsoft's IOCTLs page, docs/evidence.md 2).
 //!
 //! SIO_BSP_HANDLE_POLL: a non-NULL `lpOverlapped` is WSAEFAULT, as is a short or NULL
 //! output (Microsoft's IOCTLs page). SIO_BSP_HANDLE and SIO_BSP_HANDLE_SELECT: the

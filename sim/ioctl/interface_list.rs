@@ -2,8 +2,8 @@
 //! INTERFACE_INFO, one per unicast address of the socket's family on every interface.
 //!
 //! Fidelity: **simulated** from the host's interfaces. Layout: INTERFACE_INFO (76 bytes,
-//! `wire::interface_info`). Evidence: observations W120–W126 (facts.md §1.12), Microsoft's
-//! winsock-ioctls page and the INTERFACE_INFO page (facts.md §2, §2b, §4).
+//! `wire::interface_info`). Evidence: observations W120–W126 (docs/evidence.md §1.12), Microsoft's
+//! winsock-ioctls page and the INTERFACE_INFO page (docs/evidence.md §2, §2b, §4).
 //!
 //! Entries: every address of the socket's family of every interface, in interface index
 //! order then address order, including the loopback interface (W122: an IFF_LOOPBACK

@@ -5,7 +5,7 @@
 //! `SocketOptions::keepalive_vals` (the model sends no probes); `onoff` also sets the
 //! SO_KEEPALIVE switch, which the Microsoft page ties to this ioctl.
 //!
-//! Evidence: facts.md 1.3 (W042–W051), Microsoft "SIO_KEEPALIVE_VALS" (facts.md 2b).
+//! Evidence: docs/evidence.md 1.3 (W042–W051), Microsoft "SIO_KEEPALIVE_VALS" (docs/evidence.md 2b).
 //! - input length 0, or a NULL input: WSAEFAULT, `*lpcbBytesReturned` = 0 (W042, W043);
 //! - input of 1..11 bytes: WSAEFAULT, `*lpcbBytesReturned` untouched (W047); when the
 //!   call is overlapped Windows has already written STATUS_PENDING into

@@ -8,7 +8,7 @@
 //!
 //! Evidence: reference "SIO_MULTIPOINT_LOOPBACK" (TRUE loops multipoint data back to the
 //! local host; enabled by default) and "SIO_MULTICAST_SCOPE" (scope = routed segments,
-//! the IP multicast TTL; 0 keeps it on the host; default 1); facts.md 2. No observation
+//! the IP multicast TTL; 0 keeps it on the host; default 1); docs/evidence.md 2. No observation
 //! covers either code. The model keeps the values in `SocketOptions`; it does not
 //! deliver multicast.
 //!

@@ -3,7 +3,7 @@
 //!
 //! Fidelity: **unsupported**, as in Windows' TCP/IP provider: the reference marks
 //! SIO_GET_QOS "reserved for future use with sockets" and says providers without quality
-//! of service answer WSAENOPROTOOPT (facts.md §2). The Generic QoS service behind these
+//! of service answer WSAENOPROTOOPT (docs/evidence.md §2). The Generic QoS service behind these
 //! codes was removed in Windows Vista, and the TCP/IP providers no longer advertise
 //! XP1_QOS_SUPPORTED, so both codes fail with WSAENOPROTOOPT whatever their buffers.
 //! Layout, for the record: QOS is 80 bytes for 64-bit callers and 72 for 32-bit ones

@@ -10,7 +10,7 @@
 //! (only for unreliable message-oriented protocols; providers without it answer
 //! WSAENOPROTOOPT).
 //!
-//! Choice (no evidence; facts.md 1.8 says TCP is untested): a stream socket gets
+//! Choice (no evidence; docs/evidence.md 1.8 says TCP is untested): a stream socket gets
 //! WSAENOPROTOOPT, the reference's answer for a provider that does not support the
 //! ioctl, with `*lpcbBytesReturned` = 0 as provider refusals write (W036, W053).
 //! Datagram and raw sockets succeed and write 0. Buffers passed anyway are ignored.

@@ -13,7 +13,7 @@
 //!
 //! Evidence: reference "SIO_RCVALL" and siblings (socket kind; bound to an explicit
 //! local interface, not INADDR_ANY; administrator privilege); Microsoft "SIO_RCVALL"
-//! (facts.md 2: WSAEINVAL for an unacceptable input or value, a socket the command does
+//! (docs/evidence.md 2: WSAEINVAL for an unacceptable input or value, a socket the command does
 //! not apply to, or an interface that can no longer be found; the IPv6 form). No
 //! observation covers these codes.
 //!
@@ -21,7 +21,7 @@
 //! bytes or not a RCVALL_VALUE: WSAEINVAL), the socket kind (WSAEINVAL), the binding
 //! (WSAEINVAL), the interface (WSAEINVAL), the privilege. Success writes 0.
 //!
-//! Choices (no evidence; facts.md 6): the error of an unbound or wildcard-bound socket is
+//! Choices (no evidence; docs/evidence.md 6): the error of an unbound or wildcard-bound socket is
 //! WSAEINVAL (the page's "not applicable" case); a caller without administrator rights
 //! gets WSAEACCES (the error users report; the page names none) — in the model a raw
 //! socket can only be created by a privileged host, so this arises only if the host's

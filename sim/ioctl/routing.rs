@@ -13,7 +13,7 @@
 //!
 //! Layouts: SOCKADDR_IN (16 bytes) and SOCKADDR_IN6 (28 bytes), `wire::sockaddr`.
 //!
-//! Order of checks (observations W078–W089, facts.md §1.9 and §4):
+//! Order of checks (observations W078–W089, docs/evidence.md §1.9 and §4):
 //! 1. the input: an invalid pointer faults (WSAEFAULT); a NULL pointer or fewer than 16
 //!    bytes is WSAEINVAL (W079, W080); a family other than AF_INET/AF_INET6, or one that is
 //!    not the socket's, is WSAEAFNOSUPPORT (W081); an AF_INET6 input shorter than 28 bytes

@@ -5,13 +5,13 @@
 //! | SIO_LOOPBACK_FAST_PATH | 0x98000010 (`_WSAIOW(IOC_VENDOR,16)`: I, T = 3, number 16) | in: BOOL-sized int | stored |
 //! | SIO_TCP_INFO | 0xD8000027 (`_WSAIORW(IOC_VENDOR,39)`: I, O, T = 3, number 39) | in: DWORD version; out: TCP_INFO_v0 (88) or v1 (136) | simulated from model state |
 //!
-//! SIO_LOOPBACK_FAST_PATH (Microsoft "SIO_LOOPBACK_FAST_PATH", facts.md 2): TCP only,
+//! SIO_LOOPBACK_FAST_PATH (Microsoft "SIO_LOOPBACK_FAST_PATH", docs/evidence.md 2): TCP only,
 //! applied before connect (a listener may set it; accepted sockets would inherit it).
 //! Checks: input shorter than 4 bytes, NULL or unreadable: WSAEFAULT, count untouched;
 //! not a TCP socket, or already connecting/connected: WSAEINVAL, count 0. Success
 //! writes 0 and stores the switch.
 //!
-//! SIO_TCP_INFO (Microsoft "SIO_TCP_INFO", facts.md 2): checks, in order: the input (a
+//! SIO_TCP_INFO (Microsoft "SIO_TCP_INFO", docs/evidence.md 2): checks, in order: the input (a
 //! NULL pointer or a length other than 4: WSAEMSGSIZE; a version other than 0 or 1:
 //! WSAEINVAL), the output (too small or NULL for the version's structure: WSAEINVAL
 //! with `*lpcbBytesReturned` = 0, as the page states; an unreadable pointer: WSAEFAULT,
@@ -22,7 +22,7 @@
 //! the receive window left (SO_RCVBUF minus queued bytes) and the peer's as SndWnd.
 //! Byte counters, RTT, congestion and timing fields are 0: the model does not track them.
 //!
-//! Choices (no evidence; facts.md 6): version 1 is accepted (mstcpip.h defines
+//! Choices (no evidence; docs/evidence.md 6): version 1 is accepted (mstcpip.h defines
 //! TCP_INFO_v1); an unconnected TCP socket answers with its state rather than an error;
 //! UDP and raw sockets get WSAEINVAL ("not applicable to the socket type"); the
 //! loopback fast path's errors for UDP and after connect are WSAEINVAL; `cbOutBuffer`

@@ -4,10 +4,10 @@
 //! Value 0x9800000C (`_WSAIOW(IOC_VENDOR,12)`: I, T = 3 vendor, number 12). Input: BOOL
 //! (4 bytes); no output. Fidelity: stored in `SocketOptions::udp_connreset` (the model
 //! delivers no ICMP). Default TRUE (reporting on), as third-party reports describe
-//! (facts.md 2: golang/go#68614); Microsoft's IOCTLs page gives only the one-line
+//! (docs/evidence.md 2: golang/go#68614); Microsoft's IOCTLs page gives only the one-line
 //! meaning.
 //!
-//! Choices (no evidence; facts.md 6 lists errors and TCP behaviour as UNKNOWN): an input
+//! Choices (no evidence; docs/evidence.md 6 lists errors and TCP behaviour as UNKNOWN): an input
 //! shorter than 4 bytes, NULL or unreadable is WSAEFAULT with `*lpcbBytesReturned`
 //! untouched; a socket other than a datagram socket is refused with WSAEINVAL ("not
 //! applicable to the socket type", the generic text of Microsoft's IOCTLs page) and 0

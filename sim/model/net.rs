@@ -320,10 +320,10 @@ impl Network {
     /// lists and when SIO_ADDRESS_LIST_CHANGE completes (the list differs before and
     /// after a host change).
     ///
-    /// Evidence: facts.md section 4 (Microsoft's SIO_ADDRESS_LIST_QUERY page): only the
+    /// Evidence: docs/evidence.md section 4 (Microsoft's SIO_ADDRESS_LIST_QUERY page): only the
     /// family's addresses; loopback and link-local addresses (IPv6: scope below subnet)
     /// are left out on software-loopback interfaces, kept elsewhere. Choice (no
-    /// evidence): interfaces that are down are left out, following facts.md's
+    /// evidence): interfaces that are down are left out, following docs/evidence.md's
     /// inference from the DAD-state rule.
     pub fn bindable_addresses(&self, v6: bool) -> Vec<IpAddr> {
         self.bindable(v6).map(|(_, a)| a).collect()
