@@ -884,6 +884,13 @@ impl Parser<'_> {
         })
     }
 
+    /// The value of a key a step cannot do without; its absence names the step's action
+    /// and the key.
+    fn need<'m>(&self, m: &'m Mapping, at: &[Seg], action: &str, key: &str) -> R<&'m Value> {
+        m.get(key)
+            .ok_or_else(|| self.err(self.loc.key(at), format!("`{action}` needs `{key}:`")))
+    }
+
     fn action(&mut self, i: usize, action: &str, m: &Mapping) -> R<Action> {
         let path = |k: &'static str| [K("steps"), I(i), K(k)];
         let main = &m[action];
@@ -974,10 +981,7 @@ impl Parser<'_> {
             }
             "bind" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let addr = match get("addr") {
-                    Some(v) => self.sockaddr(v, &path("addr"))?,
-                    None => return Err(self.err(self.loc.key(&ap), "`bind` needs `addr:`")),
-                };
+                let addr = self.sockaddr(self.need(m, &ap, action, "addr")?, &path("addr"))?;
                 Action::Bind { s, addr }
             }
             "listen" => Action::Listen {
@@ -1053,10 +1057,7 @@ impl Parser<'_> {
             }
             "recv" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let len = match get("len") {
-                    Some(v) => self.u32(v, &path("len"))? as usize,
-                    None => return Err(self.err(self.loc.key(&ap), "`recv` needs `len:`")),
-                };
+                let len = self.u32(self.need(m, &ap, action, "len")?, &path("len"))? as usize;
                 let flags = match get("flags") {
                     Some(v) => self.flags(v, &path("flags"), &["oob", "peek"])?,
                     None => MsgFlags::default(),
@@ -1065,10 +1066,9 @@ impl Parser<'_> {
             }
             "setsockopt" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let option = match get("option") {
-                    Some(v) => self.str(v, &path("option"))?.to_string(),
-                    None => return Err(self.err(self.loc.key(&ap), "`setsockopt` needs `option:`")),
-                };
+                let option = self
+                    .str(self.need(m, &ap, action, "option")?, &path("option"))?
+                    .to_string();
                 let value = match get("value") {
                     Some(Value::Bool(b)) => u32::from(*b),
                     Some(v) => self.u32(v, &path("value"))?,
@@ -1079,10 +1079,7 @@ impl Parser<'_> {
             "ioctl" => self.ioctl(i, m)?,
             "ioctlsocket" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let cmd = match get("cmd") {
-                    Some(v) => self.code(v, &path("cmd"), "command")?,
-                    None => return Err(self.err(self.loc.key(&ap), "`ioctlsocket` needs `cmd:`")),
-                };
+                let cmd = self.code(self.need(m, &ap, action, "cmd")?, &path("cmd"), "command")?;
                 let arg = match get("arg") {
                     Some(Value::Null) => None,
                     Some(v) => Some(self.u32(v, &path("arg"))?),
@@ -1092,38 +1089,28 @@ impl Parser<'_> {
             }
             "event_select" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let ev = match get("event") {
-                    Some(v) => self.name(v, &path("event"), NameKind::Event, true)?,
-                    None => {
-                        return Err(self.err(self.loc.key(&ap), "`event_select` needs `event:`"))
-                    }
-                };
-                let events = match get("events") {
-                    Some(v) => self.events(v, &path("events"))?,
-                    None => {
-                        return Err(self.err(self.loc.key(&ap), "`event_select` needs `events:`"))
-                    }
-                };
+                let ev = self.name(
+                    self.need(m, &ap, action, "event")?,
+                    &path("event"),
+                    NameKind::Event,
+                    true,
+                )?;
+                let events = self.events(self.need(m, &ap, action, "events")?, &path("events"))?;
                 Action::EventSelect { s, ev, events }
             }
             "async_select" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let window = match get("window") {
-                    Some(v) => self.name(v, &path("window"), NameKind::Window, true)?,
-                    None => {
-                        return Err(self.err(self.loc.key(&ap), "`async_select` needs `window:`"))
-                    }
-                };
+                let window = self.name(
+                    self.need(m, &ap, action, "window")?,
+                    &path("window"),
+                    NameKind::Window,
+                    true,
+                )?;
                 let message = match get("message") {
                     Some(v) => self.u32(v, &path("message"))?,
                     None => 0x400,
                 };
-                let events = match get("events") {
-                    Some(v) => self.events(v, &path("events"))?,
-                    None => {
-                        return Err(self.err(self.loc.key(&ap), "`async_select` needs `events:`"))
-                    }
-                };
+                let events = self.events(self.need(m, &ap, action, "events")?, &path("events"))?;
                 Action::AsyncSelect {
                     s,
                     window,
@@ -1178,10 +1165,12 @@ impl Parser<'_> {
             "iocp" => Action::Iocp(self.name(main, &ap, NameKind::Port, true)?),
             "associate" => {
                 let s = self.name(main, &ap, NameKind::Socket, false)?;
-                let port = match get("port") {
-                    Some(v) => self.name(v, &path("port"), NameKind::Port, false)?,
-                    None => return Err(self.err(self.loc.key(&ap), "`associate` needs `port:`")),
-                };
+                let port = self.name(
+                    self.need(m, &ap, action, "port")?,
+                    &path("port"),
+                    NameKind::Port,
+                    false,
+                )?;
                 let key = match get("key") {
                     Some(v) => self.u64(v, &path("key"))?,
                     None => 0,
