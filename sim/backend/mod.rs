@@ -26,7 +26,7 @@ pub mod winsock;
 pub use model::ModelBackend;
 
 use crate::errors::{ErrorCode, NtStatus};
-use crate::model::overlapped::Apc;
+use crate::model::overlapped::{Apc, WaitOutcome, WaitResult};
 use crate::model::socket::NetworkEvents;
 use crate::outcome::BytesReturned;
 use crate::scenario::{Action, ResultVal, Scenario, Step};
@@ -77,7 +77,7 @@ pub struct Outcome {
     pub internal_high: Option<u64>,
     /// The call succeeded (for steps without `expect:`).
     pub ok: bool,
-    /// A failure that is not a field value (not modelled, host change refused).
+    /// A failure that is not a field value (a host change refused, a step skipped).
     pub problem: Option<String>,
 }
 
@@ -138,4 +138,59 @@ pub trait Backend {
 
     /// Releases everything the backend opened (sockets, events, ports). Idempotent.
     fn finish(&mut self) {}
+}
+
+impl Outcome {
+    /// A call returning an int (0, a count or SOCKET_ERROR) with its last error: a
+    /// non-negative result is a success.
+    pub(crate) fn int(result: i32, error: ErrorCode) -> Outcome {
+        Outcome {
+            result: Some(ResultVal::Int(i64::from(result))),
+            error: Some(error),
+            ok: result >= 0,
+            ..Outcome::default()
+        }
+    }
+
+    /// A call returning a BOOL; the last error counts only when it failed.
+    pub(crate) fn boolean(ok: bool, error: ErrorCode) -> Outcome {
+        Outcome {
+            result: Some(ResultVal::Bool(ok)),
+            error: Some(if ok { ErrorCode::NO_ERROR } else { error }),
+            ok,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// The outcome of `WSAWaitForMultipleEvents` (`sleep` false) or `SleepEx` (`sleep`
+/// true), the same for both backends: the return value as Windows spells it (the event
+/// index, WAIT_TIMEOUT or 0 for an elapsed sleep, WAIT_IO_COMPLETION, WSA_WAIT_FAILED),
+/// the routines that ran, and which event was signaled when the step waited on events.
+pub(crate) fn wait_outcome(w: WaitOutcome, on_events: bool, sleep: bool) -> Outcome {
+    let (result, error, signaled, ok) = match w.result {
+        WaitResult::Signaled(i) => (i as i64, ErrorCode::NO_ERROR, Some(i), true),
+        WaitResult::Timeout if sleep => (0, ErrorCode::NO_ERROR, None, true),
+        WaitResult::Timeout => (
+            i64::from(ErrorCode::WAIT_TIMEOUT.0),
+            ErrorCode::NO_ERROR,
+            None,
+            true,
+        ),
+        WaitResult::IoCompletion => (
+            i64::from(ErrorCode::WAIT_IO_COMPLETION.0),
+            ErrorCode::NO_ERROR,
+            None,
+            true,
+        ),
+        WaitResult::Failed(e) => (0xFFFF_FFFF, e, None, false),
+    };
+    Outcome {
+        result: Some(ResultVal::Int(result)),
+        error: Some(error),
+        signaled: on_events.then_some(signaled),
+        apcs: Some(w.apcs),
+        ok,
+        ..Outcome::default()
+    }
 }

@@ -6,9 +6,7 @@ use crate::model::socket::NetworkEvents;
 use crate::model::{Event, Host, HostConfig, OverlappedId, Port, RoutineId, Socket, ThreadId};
 use crate::outcome::{CallReturn, IoctlOutcome};
 use crate::scenario::{Action, InSpec, IoctlStep, OutSpec, ResultVal, Scenario, Target};
-use crate::winsock::{
-    GqcsOutcome, OverlappedResult, Released, SockResult, WaitOutcome, WaitResult,
-};
+use crate::winsock::{GqcsOutcome, OverlappedResult, Released, SockResult};
 use crate::wire::PointerSize;
 
 use super::{Backend, Outcome as Actual};
@@ -84,27 +82,16 @@ impl ModelBackend {
     }
 
     fn sock_actual(r: SockResult) -> Actual {
-        let mut a = Actual {
-            result: Some(ResultVal::Int(i64::from(r.result))),
-            error: Some(r.error),
-            ok: r.result >= 0,
-            ..Actual::default()
-        };
-        a.data = Some(r.data);
-        a
+        Actual {
+            data: Some(r.data),
+            ..Actual::int(r.result, r.error)
+        }
     }
 
     fn created(r: Result<(), ErrorCode>) -> Actual {
-        let (result, error) = match r {
-            Ok(()) => (0, ErrorCode::NO_ERROR),
-            Err(e) => (-1, e),
-        };
-
-        Actual {
-            result: Some(ResultVal::Int(result)),
-            error: Some(error),
-            ok: result == 0,
-            ..Actual::default()
+        match r {
+            Ok(()) => Actual::int(0, ErrorCode::NO_ERROR),
+            Err(e) => Actual::int(-1, e),
         }
     }
 
@@ -244,7 +231,7 @@ impl ModelBackend {
                         blocked: true,
                         ..Actual::default()
                     },
-                    CallReturn::Returned(w) => wait_actual(w, Some(events), false),
+                    CallReturn::Returned(w) => super::wait_outcome(w, true, false),
                 }
             }
             Action::SleepEx { timeout, alertable } => {
@@ -253,7 +240,7 @@ impl ModelBackend {
                         blocked: true,
                         ..Actual::default()
                     },
-                    CallReturn::Returned(w) => wait_actual(w, None, true),
+                    CallReturn::Returned(w) => super::wait_outcome(w, false, true),
                 }
             }
             Action::Iocp(p) => {
@@ -265,11 +252,7 @@ impl ModelBackend {
                 let r = self
                     .host
                     .associate_with_port(self.sock(*s), self.port(*port), *key);
-                let mut a = self.bool_actual(r.is_ok());
-                if let Err(e) = r {
-                    a.error = Some(e);
-                }
-                a
+                Actual::boolean(r.is_ok(), r.err().unwrap_or(ErrorCode::NO_ERROR))
             }
             Action::GetQueued { port, timeout } => {
                 match self
@@ -325,7 +308,7 @@ impl ModelBackend {
                         ..Actual::default()
                     },
                     Some(Released::Ioctl(o)) => ioctl_actual(&o, None),
-                    Some(Released::Wait(w)) => wait_actual(w, None, false),
+                    Some(Released::Wait(w)) => super::wait_outcome(w, false, false),
                     Some(Released::Gqcs(g)) => gqcs_actual(g),
                     Some(Released::OverlappedResult(o)) => gor_actual(o),
                 }
@@ -353,16 +336,7 @@ impl ModelBackend {
     }
 
     fn bool_actual(&self, r: bool) -> Actual {
-        Actual {
-            result: Some(ResultVal::Bool(r)),
-            error: Some(if r {
-                ErrorCode::NO_ERROR
-            } else {
-                self.host.wsa_get_last_error()
-            }),
-            ok: r,
-            ..Actual::default()
-        }
+        Actual::boolean(r, self.host.wsa_get_last_error())
     }
 
     fn ioctl(&mut self, tid: ThreadId, io: &IoctlStep) -> Actual {
@@ -449,24 +423,6 @@ fn ioctl_actual(o: &IoctlOutcome, capacity: Option<u32>) -> Actual {
         written: o.out.len(),
         out,
         ok: o.result == 0,
-        ..Actual::default()
-    }
-}
-
-fn wait_actual(w: WaitOutcome, events: Option<&Vec<usize>>, sleep: bool) -> Actual {
-    let (result, error, signaled, ok) = match w.result {
-        WaitResult::Signaled(i) => (i as i64, ErrorCode::NO_ERROR, Some(i), true),
-        WaitResult::Timeout => (if sleep { 0 } else { 258 }, ErrorCode::NO_ERROR, None, true),
-        WaitResult::IoCompletion => (0xC0, ErrorCode::NO_ERROR, None, true),
-        WaitResult::Failed(e) => (0xFFFF_FFFF, e, None, false),
-    };
-
-    Actual {
-        result: Some(ResultVal::Int(result)),
-        error: Some(error),
-        signaled: events.map(|_| signaled),
-        apcs: Some(w.apcs),
-        ok,
         ..Actual::default()
     }
 }

@@ -45,7 +45,7 @@ use super::{Backend, Outcome, Refusal};
 use crate::errors::{ErrorCode, NtStatus};
 use crate::ioctl::{IN_BUFFER_BASE, OUT_BUFFER_BASE};
 use crate::model::net::{IfAddress, Prefix, Route};
-use crate::model::overlapped::Apc;
+use crate::model::overlapped::{Apc, WaitOutcome, WaitResult};
 use crate::model::socket::NetworkEvents;
 use crate::model::{
     AddressFamily, Interface, InterfaceKind, Network, OverlappedId, RoutineId, SocketType,
@@ -65,7 +65,7 @@ pub const MAX_OUT: u32 = 16 << 20;
 pub const WAIT_CAP_MS: u32 = 2000;
 /// The value `*lpcbBytesReturned` holds before each call.
 pub const BYTES_SENTINEL: u32 = 0xDEAD_BEEF;
-/// The handle value every call gets for a socket name after `close:` (normalisation 6 in
+/// The handle value every call gets for a socket name after `close:` (normalisation 7 in
 /// docs/differential.md). The system hands a freed SOCKET value to the next handle it
 /// creates, even inside a call (Wine's WSAIoctl opens handles of its own before it
 /// looks at the socket), so passing the closed value again could name a live object.
@@ -74,8 +74,6 @@ pub const BYTES_SENTINEL: u32 = 0xDEAD_BEEF;
 /// of the pseudo-handles near `-1`: no open object ever has it, and the call must fail
 /// its socket lookup as it would for the closed value.
 pub const CLOSED_SOCKET: ws::SOCKET = 0x7FFF_FFF0;
-
-const STATUS_PENDING: usize = 0x103;
 
 thread_local! {
     /// Completion-routine calls on this thread: (lpOverlapped, dwError, cbTransferred,
@@ -518,12 +516,10 @@ impl RealBackend {
     }
 
     fn created(ok: bool) -> Outcome {
-        let error = if ok { ErrorCode::NO_ERROR } else { last_wsa() };
-        Outcome {
-            result: Some(ResultVal::Int(if ok { 0 } else { -1 })),
-            error: Some(error),
-            ok,
-            ..Outcome::default()
+        if ok {
+            Outcome::int(0, ErrorCode::NO_ERROR)
+        } else {
+            Outcome::int(-1, last_wsa())
         }
     }
 
@@ -534,21 +530,13 @@ impl RealBackend {
             last_wsa()
         };
         Outcome {
-            result: Some(ResultVal::Int(i64::from(r))),
-            error: Some(error),
             data: Some(data),
-            ok: r >= 0,
-            ..Outcome::default()
+            ..Outcome::int(r, error)
         }
     }
 
     fn bool_result(ok: bool, error: ErrorCode) -> Outcome {
-        Outcome {
-            result: Some(ResultVal::Bool(ok)),
-            error: Some(if ok { ErrorCode::NO_ERROR } else { error }),
-            ok,
-            ..Outcome::default()
-        }
+        Outcome::boolean(ok, error)
     }
 
     fn new_socket(
@@ -730,50 +718,23 @@ impl RealBackend {
 }
 
 impl RealBackend {
+    /// A wait's raw return value read as the model's `WaitResult`, then the outcome both
+    /// backends build from it; an INFINITE wait cut off by the cap is reported.
     fn wait_outcome(&self, r: u32, infinite: bool, events: Option<usize>, sleep: bool) -> Outcome {
-        let apcs = self.take_apcs();
-        let mut o = Outcome {
-            apcs: Some(apcs),
-            ..Outcome::default()
+        let result = match r {
+            _ if r == ErrorCode::WAIT_IO_COMPLETION.0 => WaitResult::IoCompletion,
+            0 if sleep => WaitResult::Timeout,
+            _ if !sleep && r == ErrorCode::WAIT_TIMEOUT.0 => WaitResult::Timeout,
+            0xFFFF_FFFF => WaitResult::Failed(last_wsa()),
+            i => WaitResult::Signaled(i as usize),
         };
-        match r {
-            0xC0 => {
-                o.result = Some(ResultVal::Int(0xC0));
-                o.error = Some(ErrorCode::NO_ERROR);
-                o.ok = true;
-            }
-            258 if !sleep => {
-                o.result = Some(ResultVal::Int(258));
-                o.error = Some(ErrorCode::NO_ERROR);
-                o.ok = true;
-            }
-            0 if sleep => {
-                o.result = Some(ResultVal::Int(0));
-                o.error = Some(ErrorCode::NO_ERROR);
-                o.ok = true;
-            }
-            0xFFFF_FFFF => {
-                o.result = Some(ResultVal::Int(0xFFFF_FFFF));
-                o.error = Some(last_wsa());
-            }
-            i => {
-                o.result = Some(ResultVal::Int(i64::from(i)));
-                o.error = Some(ErrorCode::NO_ERROR);
-                o.ok = true;
-            }
-        }
-        let timed_out = if sleep { r == 0 } else { r == 258 };
+        let timed_out = result == WaitResult::Timeout;
+        let apcs = self.take_apcs();
+        let mut o = super::wait_outcome(WaitOutcome { result, apcs }, events.is_some(), sleep);
         if infinite && timed_out {
             o.problem = Some(format!(
                 "an INFINITE wait did not return within {WAIT_CAP_MS} ms on the real backend"
             ));
-        }
-        if let Some(n) = events {
-            o.signaled = Some(if (r as usize) < n {
-                Some(r as usize)
-            } else {
-                None
-            });
         }
         o
     }
@@ -808,7 +769,7 @@ impl RealBackend {
             Action::Connect { s, to } => {
                 let addr = match to {
                     Target::Addr(a) => Some(*a),
-                    Target::Socket(t) => self.sockets[*t].and_then(local_addr),
+                    Target::Socket(t) => local_addr(self.sock(*t)),
                 };
                 match addr {
                     Some(a) if allowed_destination(a.ip()) => {
@@ -1024,7 +985,7 @@ impl RealBackend {
                     ok,
                     ..Outcome::default()
                 };
-                if infinite && !ok && error == ErrorCode(258) {
+                if infinite && !ok && error == ErrorCode::WAIT_TIMEOUT {
                     o.problem = Some(format!(
                         "an INFINITE GetQueuedCompletionStatus did not return within {WAIT_CAP_MS} ms on the real backend"
                     ));
@@ -1033,7 +994,7 @@ impl RealBackend {
             }
             Action::GetOverlappedResult { s, ov, wait } => {
                 let slot = self.ov_slot(*ov);
-                if *wait && slot.ov.Internal == STATUS_PENDING {
+                if *wait && slot.ov.Internal == NtStatus::STATUS_PENDING.0 as usize {
                     return Outcome {
                         problem: Some(
                             "WSAGetOverlappedResult(fWait = TRUE) on a pending operation would block the real backend".into(),

@@ -138,7 +138,8 @@ pub struct Host {
 
 impl Host {
     /// A host with the given network and settings.
-    pub fn new(net: Network, config: HostConfig) -> Host {
+    pub fn new(mut net: Network, config: HostConfig) -> Host {
+        net.ensure_index();
         Host {
             rng: ChaCha8Rng::seed_from_u64(config.seed),
             config,

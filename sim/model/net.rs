@@ -42,8 +42,8 @@
 //! search each. Interface state (up, addresses usable as sources) is read at lookup time,
 //! so bringing an interface up or down needs no rebuild. The index is derived data: the
 //! mutation methods ([`Network::add_route`], [`Network::add_address`], ...) mark it stale,
-//! and [`Network::ensure_index`] (called by every ioctl that routes) or
-//! [`Network::rebuild_index`] rebuild it. A stale index is never used: `route` then scans
+//! and [`Network::ensure_index`] (called when a host is built and after every host
+//! change) or [`Network::rebuild_index`] rebuild it. A stale index is never used: `route` then scans
 //! every candidate (correct, but linear). Code that edits the public fields in place
 //! (changing a route's metric or an address without changing any count) must call
 //! [`Network::invalidate_index`] or `rebuild_index` afterwards.

@@ -161,6 +161,11 @@ impl NetworkEvents {
         self.0 & other.0 == other.0
     }
 
+    /// These events with the bits of `other` cleared.
+    pub fn without(self, other: NetworkEvents) -> NetworkEvents {
+        NetworkEvents(self.0 & !other.0)
+    }
+
     /// True when no bit is set.
     pub fn is_empty(self) -> bool {
         self.0 == 0

@@ -582,7 +582,7 @@ impl<'s> Parser<'s> {
                         format!("interface index {} is used twice", ifc.index),
                     ));
                 }
-                net.interfaces.insert(ifc.index, ifc);
+                net.add_interface(ifc);
             }
         }
         if let Some(list) = m.get("routes") {
@@ -619,7 +619,7 @@ impl<'s> Parser<'s> {
                     Some(v) => self.u32(v, &[K("host"), K("routes"), I(i), K("metric")])?,
                     None => 0,
                 };
-                net.routes.push(Route {
+                net.add_route(Route {
                     prefix,
                     gateway,
                     interface,

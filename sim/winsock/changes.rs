@@ -35,10 +35,8 @@ use crate::model::{ChangeNotify, Host, OpId, ThreadId};
 use crate::outcome::{BytesReturned, IoctlOutcome};
 use crate::winsock::asyncio::NetChange;
 
-/// Applies one change to the tables, or says why it cannot apply (nothing changes then).
-///
-/// Mutates `Network`'s fields directly; when `Network` grows mutation methods (the
-/// route-lookup index), this is the one function to switch over.
+/// Applies one change to the tables through `Network`'s mutation methods (which keep the
+/// route index honest), or says why it cannot apply (nothing changes then).
 pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), String> {
     fn index_of(net: &Network, name: &str) -> Result<u32, String> {
         net.interface_by_name(name)
@@ -99,9 +97,9 @@ pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), 
         }
         NetChange::RemoveRoute { prefix, interface } => {
             let i = index_of(net, interface)?;
-            route_at(net, *prefix, i)
-                .ok_or_else(|| format!("no route to {prefix} on {interface}"))?;
-            net.remove_route(Prefix::new(prefix.addr, prefix.len), i);
+            if !net.remove_route(Prefix::new(prefix.addr, prefix.len), i) {
+                return Err(format!("no route to {prefix} on {interface}"));
+            }
         }
         NetChange::SetRouteMetric {
             prefix,
@@ -109,9 +107,9 @@ pub(crate) fn apply_change(net: &mut Network, change: &NetChange) -> Result<(), 
             metric,
         } => {
             let i = index_of(net, interface)?;
-            route_at(net, *prefix, i)
-                .ok_or_else(|| format!("no route to {prefix} on {interface}"))?;
-            net.set_route_metric(Prefix::new(prefix.addr, prefix.len), i, *metric);
+            if !net.set_route_metric(Prefix::new(prefix.addr, prefix.len), i, *metric) {
+                return Err(format!("no route to {prefix} on {interface}"));
+            }
         }
         NetChange::SetInterface { name, up } => {
             let i = index_of(net, name)?;
@@ -130,19 +128,18 @@ fn add_interface(net: &mut Network, iface: &Interface) -> Result<(), String> {
     if iface.index == 0 {
         return Err(format!("interface {} needs a non-zero index", iface.name));
     }
-    if net.interfaces.contains_key(&iface.index) {
-        return Err(format!(
-            "an interface with index {} already exists",
-            iface.index
-        ));
-    }
     if net.interface_by_name(&iface.name).is_some() {
         return Err(format!(
             "an interface named {:?} already exists",
             iface.name
         ));
     }
-    net.add_interface(iface.clone());
+    if !net.add_interface(iface.clone()) {
+        return Err(format!(
+            "an interface with index {} already exists",
+            iface.index
+        ));
+    }
     Ok(())
 }
 
@@ -189,6 +186,7 @@ impl Host {
     pub fn handle_net_change(&mut self, change: NetChange) -> Result<(), String> {
         let before = self.net.clone();
         apply_change(&mut self.net, &change)?;
+        self.net.ensure_index();
         let after = self.net.clone();
         let verdict = Verdict {
             before: &before,
@@ -257,7 +255,7 @@ impl Host {
             }
             if !fire.is_empty() {
                 let st = self.sockets.get_mut(&s).expect("listed above");
-                st.armed = NetworkEvents(st.armed.0 & !fire.0);
+                st.armed = st.armed.without(fire);
                 self.note_event(s, fire);
             }
         }
@@ -282,13 +280,19 @@ mod tests {
             .unwrap()
     }
 
+    /// Arms a change request waiting for exactly `awaiting`, through the shared `finish`
+    /// path, so that the matching rules are tested apart from input parsing.
     fn arm(
         h: &mut Host,
         s: Socket,
         ov: Option<u64>,
         awaiting: Awaiting,
     ) -> CallReturn<IoctlOutcome> {
-        let mut call = IoctlCall::new(s, IoctlCode::SIO_ADDRESS_LIST_CHANGE);
+        let code = match awaiting {
+            Awaiting::RoutingInterfaceChange { .. } => IoctlCode::SIO_ROUTING_INTERFACE_CHANGE,
+            _ => IoctlCode::SIO_ADDRESS_LIST_CHANGE,
+        };
+        let mut call = IoctlCall::new(s, code);
         if let Some(ov) = ov {
             call = call.overlapped(OverlappedId(ov), None, None);
         }

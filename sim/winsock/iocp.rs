@@ -1,9 +1,10 @@
 //! Completion ports (`CreateIoCompletionPort`, `GetQueuedCompletionStatus`) and
 //! `WSAGetOverlappedResult`.
 //!
-//! - A port is a FIFO of packets. A socket is associated with at most one port, once;
-//!   a second association fails with ERROR_INVALID_PARAMETER (Microsoft's
-//!   CreateIoCompletionPort page: a handle can be associated with one port only).
+//! - A port is a FIFO of packets. A socket is associated with at most one port, once
+//!   (Microsoft's CreateIoCompletionPort page: a handle can be associated with one port
+//!   only). Choice (no evidence): the error of a second association is
+//!   ERROR_INVALID_PARAMETER.
 //! - GQCS takes the oldest packet: TRUE for a successful operation; FALSE with the
 //!   status's Win32 error, and the bytes, key and OVERLAPPED still filled, for a failed
 //!   one (observations W054, W102). Nothing queued: FALSE, WAIT_TIMEOUT and a NULL
@@ -174,7 +175,7 @@ mod tests {
     use super::*;
     use crate::codes::IoctlCode;
     use crate::ioctl::IoctlCall;
-    use crate::model::overlapped::{Awaiting, Released};
+    use crate::model::overlapped::Released;
     use crate::model::{AddressFamily, RoutineId, SocketType};
     use crate::outcome::IoctlOutcome;
 
@@ -183,21 +184,14 @@ mod tests {
             .unwrap()
     }
 
-    /// An overlapped request that waits for an address-list change, armed through the
-    /// shared `finish` path exactly as the address-list family will arm it.
+    /// An overlapped SIO_ADDRESS_LIST_CHANGE: it pends until the address list changes.
     fn pending_change(h: &mut Host, s: Socket, ov: u64, routine: Option<u64>) -> IoctlOutcome {
         let call = IoctlCall::new(s, IoctlCode::SIO_ADDRESS_LIST_CHANGE).overlapped(
             OverlappedId(ov),
             None,
             routine.map(RoutineId),
         );
-        h.finish(
-            call,
-            crate::ioctl::Reply::Await(Awaiting::AddressListChange),
-            true,
-        )
-        .returned()
-        .unwrap()
+        h.wsa_ioctl(call).returned().unwrap()
     }
 
     fn unsupported(h: &mut Host, s: Socket, ov: u64) -> IoctlOutcome {
@@ -369,11 +363,7 @@ mod tests {
             Some(ev),
             None,
         );
-        h.finish(
-            call,
-            crate::ioctl::Reply::Await(Awaiting::AddressListChange),
-            true,
-        );
+        h.wsa_ioctl(call);
         h.wsa_set_event(ev);
         let r = h
             .wsa_get_overlapped_result(ThreadId::MAIN, s, OverlappedId(1), true)

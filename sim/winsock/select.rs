@@ -23,32 +23,12 @@ use crate::model::{Event, Host, IoMode, Socket};
 use crate::winsock::asyncio::NetworkEventsReport;
 use crate::winsock::SockResult;
 
-fn err(error: ErrorCode) -> SockResult {
-    SockResult {
-        result: -1,
-        error,
-        data: Vec::new(),
-    }
-}
-
-fn ok() -> SockResult {
-    SockResult {
-        result: 0,
-        error: ErrorCode::NO_ERROR,
-        data: Vec::new(),
-    }
-}
-
 impl Host {
     /// Sets a socket's blocking/selection mode through `SocketState::set_mode`, the one
-    /// setter of the mode. Returns false when the socket is not open.
-    pub(crate) fn set_io_mode(&mut self, s: Socket, mode: IoMode) -> bool {
-        match self.sockets.get_mut(&s) {
-            Some(st) => {
-                st.set_mode(mode);
-                true
-            }
-            None => false,
+    /// setter of the mode (nothing happens for a socket that is not open).
+    pub(crate) fn set_io_mode(&mut self, s: Socket, mode: IoMode) {
+        if let Some(st) = self.sockets.get_mut(&s) {
+            st.set_mode(mode);
         }
     }
 
@@ -57,12 +37,12 @@ impl Host {
     /// invalid").
     pub fn wsa_event_select(&mut self, s: Socket, ev: Event, events: NetworkEvents) -> SockResult {
         let r = if !self.sockets.contains_key(&s) {
-            err(ErrorCode::WSAENOTSOCK)
+            SockResult::err(ErrorCode::WSAENOTSOCK)
         } else if !events.is_empty() && !self.asyncs.events.contains_key(&ev) {
-            err(ErrorCode::WSAEINVAL)
+            SockResult::err(ErrorCode::WSAEINVAL)
         } else if events.is_empty() {
             self.set_io_mode(s, IoMode::NonBlocking);
-            ok()
+            SockResult::ok(0)
         } else {
             self.set_io_mode(
                 s,
@@ -75,12 +55,9 @@ impl Host {
             if !(recorded & events).is_empty() {
                 self.signal_event(ev);
             }
-            ok()
+            SockResult::ok(0)
         };
-        if r.result != 0 {
-            self.last_error = r.error;
-        }
-        r
+        self.record(r)
     }
 
     /// `WSAAsyncSelect`: network events in `events` post `message` to `window`.
@@ -93,12 +70,11 @@ impl Host {
         events: NetworkEvents,
     ) -> SockResult {
         if !self.sockets.contains_key(&s) {
-            self.last_error = ErrorCode::WSAENOTSOCK;
-            return err(ErrorCode::WSAENOTSOCK);
+            return self.record(SockResult::err(ErrorCode::WSAENOTSOCK));
         }
         if events.is_empty() {
             self.set_io_mode(s, IoMode::NonBlocking);
-            return ok();
+            return SockResult::ok(0);
         }
         self.set_io_mode(
             s,
@@ -112,7 +88,7 @@ impl Host {
         if !recorded.is_empty() {
             self.post_messages(s, window, message, recorded);
         }
-        ok()
+        SockResult::ok(0)
     }
 
     /// `WSAEnumNetworkEvents`: the recorded events, cleared as they are read; `ev`, if
@@ -134,7 +110,7 @@ impl Host {
                 };
                 let events = st.recorded & mask;
                 let st = self.sockets.get_mut(&s).expect("checked above");
-                st.recorded = NetworkEvents(st.recorded.0 & !events.0);
+                st.recorded = st.recorded.without(events);
                 if let Some(e) = ev {
                     self.wsa_reset_event(e);
                 }

@@ -38,7 +38,7 @@ pub struct SockResult {
 }
 
 impl SockResult {
-    fn ok(result: i32) -> SockResult {
+    pub(super) fn ok(result: i32) -> SockResult {
         SockResult {
             result,
             error: ErrorCode::NO_ERROR,
@@ -46,7 +46,7 @@ impl SockResult {
         }
     }
 
-    fn err(error: ErrorCode) -> SockResult {
+    pub(super) fn err(error: ErrorCode) -> SockResult {
         SockResult {
             result: -1,
             error,
@@ -113,7 +113,8 @@ impl Host {
         }
     }
 
-    fn record(&mut self, r: SockResult) -> SockResult {
+    /// Sets the last error from a failed call's result, and passes the result on.
+    pub(super) fn record(&mut self, r: SockResult) -> SockResult {
         if r.result == -1 {
             self.last_error = r.error;
         }

@@ -8,12 +8,12 @@
 #            gcc-mingw-w64-x86-64 (the linker), rustc-web + cargo-web + rust-web-src
 #            (Rust 1.96 in /usr/bin, with the standard library's sources)
 #   build    /usr/bin/cargo builds std from source (-Zbuild-std) and wsasim.exe into
-#            target/wine/, with `--features winsock` when Cargo.toml declares it
+#            target/wine/, with `--features winsock` (the real-Winsock backend)
 #   shim     bcryptprimitives.dll (from tools/wine/bcryptprimitives.c) beside the .exe
 #   prefix   the Wine prefix target/wine/prefix, created on first use
-#   run      WINEDEBUG=-all wine wsasim.exe ARGS. With no ARGS: `diff scenarios/` when
-#            the .exe has the diff command, else `run scenarios/` (the corpus on the
-#            model, as a smoke test of the Windows build), from the repository's root.
+#   netns    a private network namespace with a fixed set of interfaces (see below)
+#   run      WINEDEBUG=-all wine wsasim.exe ARGS, inside the namespace. With no ARGS:
+#            `diff scenarios/` from the repository's root.
 #            Given ARGS run in the caller's working directory.
 #
 # Exit code: wsasim's, or 1 when a step before it failed (124 when wsasim timed out).
@@ -146,22 +146,7 @@ sysroot="$("$web_rustc" --print sysroot)"
 # --- 2. build ------------------------------------------------------------------------
 step build
 
-# Does Cargo.toml declare the `winsock` feature (the real-Winsock backend)?
-has_winsock=0
-if awk '
-  /^[[:space:]]*\[/ { in_features = ($0 ~ /^[[:space:]]*\[features\][[:space:]]*(#.*)?$/); next }
-  in_features && /^[[:space:]]*"?winsock"?[[:space:]]*=/ { found = 1 }
-  END { exit !found }
-' Cargo.toml; then
-  has_winsock=1
-fi
-features=()
-if [ "$has_winsock" -eq 1 ]; then
-  features=(--features winsock)
-  echo "Cargo.toml declares the winsock feature: building with --features winsock"
-else
-  echo "Cargo.toml has no winsock feature: building the default features (no diff command)"
-fi
+features=(--features winsock)
 
 offline=()
 if [ "${WSASIM_WINE_OFFLINE:-0}" = 1 ]; then offline=(--offline); fi
@@ -255,22 +240,7 @@ step run
 
 if [ "$#" -eq 0 ]; then
   cd "$repo"
-  use_diff=0
-  if [ "$has_winsock" -eq 1 ]; then
-    help="$("${in_netns[@]}" timeout 120 wine "$exe" --help </dev/null 2>&1 || true)"
-    if printf '%s\n' "$help" | grep -q 'wsasim diff'; then
-      use_diff=1
-    else
-      echo "wsasim.exe lists no diff command: replaying the corpus on the model instead"
-    fi
-  else
-    echo "diff is not available (Cargo.toml has no winsock feature): replaying the corpus on the model instead"
-  fi
-  if [ "$use_diff" -eq 1 ]; then
-    set -- diff scenarios/
-  else
-    set -- run scenarios/
-  fi
+  set -- diff scenarios/
 else
   cd "$caller_dir"
 fi
