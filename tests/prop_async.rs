@@ -695,24 +695,11 @@ impl World {
     }
 }
 
+/// The SOCKADDR_IN/IN6 bytes of an address, from the library's own layout.
 fn sockaddr_bytes(sa: std::net::SocketAddr) -> Vec<u8> {
-    match sa {
-        std::net::SocketAddr::V4(a) => {
-            let mut b = vec![2, 0];
-            b.extend(a.port().to_be_bytes());
-            b.extend(a.ip().octets());
-            b.extend([0; 8]);
-            b
-        }
-        std::net::SocketAddr::V6(a) => {
-            let mut b = vec![23, 0];
-            b.extend(a.port().to_be_bytes());
-            b.extend(a.flowinfo().to_le_bytes());
-            b.extend(a.ip().octets());
-            b.extend(a.scope_id().to_le_bytes());
-            b
-        }
-    }
+    let mut b = Vec::new();
+    wsasim::wire::sockaddr::emit_sockaddr(&sa, &mut b);
+    b
 }
 
 fn run(actions: &[Action]) -> Result<(), String> {

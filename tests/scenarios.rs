@@ -37,7 +37,7 @@ fn the_same_seed_gives_the_same_trace_for_every_scenario() {
         .iter()
         .filter_map(|f| scenario::load(f).ok())
         .collect();
-    assert!(scenarios.len() >= 120, "only {} scenarios", scenarios.len());
+    assert!(scenarios.len() >= 299, "only {} scenarios", scenarios.len());
     for seed in [0u64, 1, 7, 42, 0xDEAD_BEEF] {
         for sc in &scenarios {
             let opts = RunOptions {

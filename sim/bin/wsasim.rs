@@ -225,6 +225,13 @@ fn cmd_trace(args: Args) -> ExitCode {
     let [path] = args.paths.as_slice() else {
         return usage_error("trace takes exactly one scenario file");
     };
+    if args.format != Format::Human
+        || args.filter.is_some()
+        || args.trace.is_some()
+        || args.determinism
+    {
+        return usage_error("trace takes only --seed");
+    }
     let sc = match scenario::load(path) {
         Ok(s) => s,
         Err(e) => {

@@ -7,7 +7,7 @@ use serde_yaml::Value;
 
 use crate::ioctl::OUT_BUFFER_BASE;
 use crate::wire::address_list::SocketAddressList;
-use crate::wire::guid::{extension_guid, Guid};
+use crate::wire::guid::{extension_guid, Guid, EXTENSION_FUNCTIONS};
 use crate::wire::interface_info::{
     InterfaceInfo, IFF_BROADCAST, IFF_LOOPBACK, IFF_MULTICAST, IFF_POINTTOPOINT, IFF_UP,
 };
@@ -171,7 +171,11 @@ pub fn encode_in(v: &Value) -> Result<Option<Vec<u8>>, String> {
                 })?
             } else {
                 extension_guid(text).ok_or_else(|| {
-                    format!("unknown GUID name `{text}` (expected ACCEPTEX, CONNECTEX, DISCONNECTEX, GETACCEPTEXSOCKADDRS, TRANSMITFILE, TRANSMITPACKETS, WSARECVMSG, WSASENDMSG, WSAPOLL or {{...}} text)")
+                    let names: Vec<&str> = EXTENSION_FUNCTIONS.iter().map(|e| e.0).collect();
+                    format!(
+                        "unknown GUID name `{text}` (expected {} or {{...}} text)",
+                        names.join(", ")
+                    )
                 })?
             };
             g.emit(&mut out);

@@ -407,41 +407,6 @@ pub enum Action {
     Advance(u64),
 }
 
-impl Action {
-    /// The step's action key.
-    pub fn key(&self) -> &'static str {
-        match self {
-            Action::Socket { .. } => "socket",
-            Action::Pair { .. } => "pair",
-            Action::Bind { .. } => "bind",
-            Action::Listen { .. } => "listen",
-            Action::Connect { .. } => "connect",
-            Action::Accept { .. } => "accept",
-            Action::Send { .. } => "send",
-            Action::Recv { .. } => "recv",
-            Action::SetSockOpt { .. } => "setsockopt",
-            Action::Close { .. } => "close",
-            Action::Ioctl(_) => "ioctl",
-            Action::IoctlSocket { .. } => "ioctlsocket",
-            Action::EventSelect { .. } => "event_select",
-            Action::AsyncSelect { .. } => "async_select",
-            Action::EnumNetworkEvents { .. } => "enum_network_events",
-            Action::ResetEvent(_) => "reset_event",
-            Action::SetEvent(_) => "set_event",
-            Action::Wait { .. } => "wait",
-            Action::SleepEx { .. } => "sleep_ex",
-            Action::Iocp(_) => "iocp",
-            Action::Associate { .. } => "associate",
-            Action::GetQueued { .. } => "get_queued",
-            Action::GetOverlappedResult { .. } => "get_overlapped_result",
-            Action::OverlappedStatus(_) => "overlapped_status",
-            Action::Join(_) => "join",
-            Action::Net(_) => "net",
-            Action::Advance(_) => "advance",
-        }
-    }
-}
-
 /// An expected return value.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum ResultVal {

@@ -353,13 +353,7 @@ impl<'s> Parser<'s> {
             return Ok(ErrorCode(n));
         }
         let s = self.want(v.as_str(), path, "an error name or number", v)?;
-        let named = match s {
-            "WSA_WAIT_TIMEOUT" => Some(ErrorCode::WAIT_TIMEOUT),
-            "WSA_WAIT_IO_COMPLETION" => Some(ErrorCode::WAIT_IO_COMPLETION),
-            "ERROR_IO_PENDING" => Some(ErrorCode::WSA_IO_PENDING),
-            "ERROR_IO_INCOMPLETE" => Some(ErrorCode::WSA_IO_INCOMPLETE),
-            _ => ErrorCode::from_name(s),
-        };
+        let named = error_alias(s).or_else(|| ErrorCode::from_name(s));
         named.ok_or_else(|| {
             let names: Vec<&str> = crate::errors::ERROR_CODES.iter().map(|e| e.0).collect();
             self.err(
@@ -391,9 +385,7 @@ impl<'s> Parser<'s> {
             "FALSE" => return Ok(ResultVal::Bool(false)),
             "WSA_WAIT_FAILED" | "WAIT_FAILED" => 0xFFFF_FFFF,
             "WSA_WAIT_EVENT_0" | "WAIT_OBJECT_0" => 0,
-            "WSA_WAIT_TIMEOUT" => 258,
-            "WSA_WAIT_IO_COMPLETION" => 0xC0,
-            other => match ErrorCode::from_name(other) {
+            other => match error_alias(other).or_else(|| ErrorCode::from_name(other)) {
                 Some(e) => i64::from(e.0),
                 None => {
                     return Err(self.err(
@@ -1557,18 +1549,19 @@ impl Parser<'_> {
                 }
                 "flags" => c.flags = Some(self.u32(val, &p)?),
                 "internal" => {
-                    c.internal = Some(
-                        if let Some(n) = val.as_u64().and_then(|n| u32::try_from(n).ok()) {
-                            NtStatus(n)
-                        } else {
-                            let s = self.str(val, &p)?;
-                            let parsed = match s.strip_prefix("0x") {
-                                Some(h) => u32::from_str_radix(h, 16).ok().map(NtStatus),
-                                None => NtStatus::from_name(s),
-                            };
-                            parsed.ok_or_else(|| self.err(self.loc.value(&p), format!("unknown status name `{s}` (expected a name such as STATUS_PENDING, or a number)")))?
-                        },
-                    )
+                    // A status name, or a number in any form `u32` reads.
+                    let named = val.as_str().and_then(NtStatus::from_name);
+                    c.internal = Some(match named {
+                        Some(st) => st,
+                        None if val
+                            .as_str()
+                            .is_some_and(|s| !s.trim().to_ascii_lowercase().starts_with("0x")) =>
+                        {
+                            let s = val.as_str().unwrap_or_default();
+                            return Err(self.err(self.loc.value(&p), format!("unknown status name `{s}` (expected a name such as STATUS_PENDING, or a number)")));
+                        }
+                        None => NtStatus(self.u32(val, &p)?),
+                    })
                 }
                 "internal_high" => c.internal_high = Some(self.u64(val, &p)?),
                 _ => unreachable_key(key),
@@ -1697,6 +1690,18 @@ fn action_key(a: &str) -> &'static str {
 
 fn unreachable_key(key: &str) -> ! {
     panic!("invariant: expectation key `{key}` passed check_keys but has no parser")
+}
+
+/// Names scenarios may use for values the error table spells another way: Winsock's
+/// names of the wait results and Win32's names of the overlapped statuses.
+fn error_alias(name: &str) -> Option<ErrorCode> {
+    Some(match name {
+        "WSA_WAIT_TIMEOUT" => ErrorCode::WAIT_TIMEOUT,
+        "WSA_WAIT_IO_COMPLETION" => ErrorCode::WAIT_IO_COMPLETION,
+        "ERROR_IO_PENDING" => ErrorCode::WSA_IO_PENDING,
+        "ERROR_IO_INCOMPLETE" => ErrorCode::WSA_IO_INCOMPLETE,
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
