@@ -151,21 +151,9 @@ fn cmd_run(args: Args) -> ExitCode {
     } else {
         args.paths.clone()
     };
-    let (files, mut errors): (_, Vec<ScenarioError>) = scenario::discover(&paths);
-    let mut list = Vec::new();
-    for f in &files {
-        match scenario::load(f) {
-            Ok(sc) => {
-                let keep = args
-                    .filter
-                    .as_ref()
-                    .is_none_or(|t| sc.name.contains(t.as_str()) || sc.file.contains(t.as_str()));
-                if keep {
-                    list.push(sc);
-                }
-            }
-            Err(e) => errors.push(e),
-        }
+    let (mut list, errors): (_, Vec<ScenarioError>) = scenario::load_all(&paths);
+    if let Some(t) = &args.filter {
+        list.retain(|sc| sc.name.contains(t.as_str()) || sc.file.contains(t.as_str()));
     }
     let opts = RunOptions {
         seed: args.seed,
@@ -370,15 +358,7 @@ fn cmd_diff(rest: &[String]) -> ExitCode {
     } else {
         Vec::new()
     };
-    let (files, errors) = scenario::discover(&paths);
-    let mut list = Vec::new();
-    let mut bad = errors;
-    for f in &files {
-        match scenario::load(f) {
-            Ok(sc) => list.push(sc),
-            Err(e) => bad.push(e),
-        }
-    }
+    let (list, bad) = scenario::load_all(&paths);
     if !bad.is_empty() {
         for e in &bad {
             eprintln!("{e}");

@@ -567,6 +567,20 @@ pub fn discover(paths: &[std::path::PathBuf]) -> (Vec<std::path::PathBuf>, Vec<S
     (out, errs)
 }
 
+/// Every scenario under the paths ([`discover`]), loaded: the scenarios that read, and
+/// an error for each directory or file that did not.
+pub fn load_all(paths: &[std::path::PathBuf]) -> (Vec<Scenario>, Vec<ScenarioError>) {
+    let (files, mut errors) = discover(paths);
+    let mut list = Vec::with_capacity(files.len());
+    for f in &files {
+        match load(f) {
+            Ok(sc) => list.push(sc),
+            Err(e) => errors.push(e),
+        }
+    }
+    (list, errors)
+}
+
 /// Replays a scenario twice and fails on the first trace line that differs, naming
 /// the step; otherwise returns the first run's result.
 pub fn check_determinism(sc: &Scenario, opts: RunOptions) -> ScenarioResult {
