@@ -369,6 +369,65 @@ impl Host {
         }
     }
 
+    /// What a blocked call returns if it can return now, else `None`: the one rule used
+    /// both by a call deciding whether to park and by `wake_blocked` re-examining a
+    /// parked thread. A blocked WSAIoctl is released only by a host change or a close.
+    pub(crate) fn try_release(&mut self, thread: ThreadId, call: &BlockedCall) -> Option<Released> {
+        match call.clone() {
+            BlockedCall::Ioctl { .. } => None,
+            BlockedCall::Wait {
+                events,
+                all,
+                alertable,
+            } => {
+                if let Some(i) = self.events_satisfy(&events, all) {
+                    Some(Released::Wait(WaitOutcome {
+                        result: WaitResult::Signaled(i),
+                        apcs: Vec::new(),
+                    }))
+                } else if alertable && self.has_apcs(thread) {
+                    let apcs = self.take_apcs(thread);
+                    Some(Released::Wait(WaitOutcome {
+                        result: WaitResult::IoCompletion,
+                        apcs,
+                    }))
+                } else {
+                    None
+                }
+            }
+            BlockedCall::Sleep { alertable } => (alertable && self.has_apcs(thread)).then(|| {
+                let apcs = self.take_apcs(thread);
+                Released::Wait(WaitOutcome {
+                    result: WaitResult::IoCompletion,
+                    apcs,
+                })
+            }),
+            BlockedCall::Gqcs { port } => self.dequeue_packet(port).map(Released::Gqcs),
+            BlockedCall::OverlappedResult {
+                overlapped,
+                diagnostic,
+            } => {
+                let rec = self.overlapped(overlapped);
+                let pending = rec.internal == u64::from(NtStatus::STATUS_PENDING.0);
+                let event_set = rec
+                    .event
+                    .and_then(|e| self.asyncs.events.get(&e))
+                    .is_some_and(|e| e.signaled);
+                if !pending {
+                    Some(Released::OverlappedResult(overlapped_result(
+                        &rec, diagnostic,
+                    )))
+                } else if event_set {
+                    Some(Released::OverlappedResult(signaled_while_pending(
+                        &rec, diagnostic,
+                    )))
+                } else {
+                    None
+                }
+            }
+        }
+    }
+
     /// Releases every parked thread whose wait is now satisfied. Runs after each
     /// completion and each event signal. Threads are examined newest-parked first, so
     /// that port waiters are served LIFO; the other waits consume nothing another
@@ -385,66 +444,7 @@ impl Host {
             let Some(call) = self.asyncs.blocked.get(&thread).cloned() else {
                 continue;
             };
-            let outcome = match call {
-                BlockedCall::Ioctl { .. } => None,
-                BlockedCall::Wait {
-                    events,
-                    all,
-                    alertable,
-                } => {
-                    if let Some(i) = self.events_satisfy(&events, all) {
-                        Some(Released::Wait(WaitOutcome {
-                            result: WaitResult::Signaled(i),
-                            apcs: Vec::new(),
-                        }))
-                    } else if alertable && self.has_apcs(thread) {
-                        let apcs = self.take_apcs(thread);
-                        Some(Released::Wait(WaitOutcome {
-                            result: WaitResult::IoCompletion,
-                            apcs,
-                        }))
-                    } else {
-                        None
-                    }
-                }
-                BlockedCall::Sleep { alertable } => {
-                    (alertable && self.has_apcs(thread)).then(|| {
-                        let apcs = self.take_apcs(thread);
-                        Released::Wait(WaitOutcome {
-                            result: WaitResult::IoCompletion,
-                            apcs,
-                        })
-                    })
-                }
-                BlockedCall::Gqcs { port } => self.dequeue_packet(port).map(Released::Gqcs),
-                BlockedCall::OverlappedResult {
-                    overlapped,
-                    diagnostic,
-                } => {
-                    let rec = self
-                        .asyncs
-                        .overlapped
-                        .get(&overlapped)
-                        .copied()
-                        .unwrap_or_default();
-                    let pending = rec.internal == u64::from(NtStatus::STATUS_PENDING.0);
-                    let event_set = rec
-                        .event
-                        .and_then(|e| self.asyncs.events.get(&e))
-                        .is_some_and(|e| e.signaled);
-                    if !pending {
-                        Some(Released::OverlappedResult(overlapped_result(
-                            &rec, diagnostic,
-                        )))
-                    } else if event_set {
-                        Some(Released::OverlappedResult(signaled_while_pending(
-                            &rec, diagnostic,
-                        )))
-                    } else {
-                        None
-                    }
-                }
-            };
+            let outcome = self.try_release(thread, &call);
             if let Some(outcome) = outcome {
                 self.release(thread, outcome);
             }

@@ -20,9 +20,7 @@
 //!   diagnostic and returns it with the result, and otherwise behaves as for any wait.
 
 use crate::errors::{ErrorCode, NtStatus};
-use crate::model::overlapped::{
-    overlapped_result, signaled_while_pending, BlockedCall, Delivery, GqcsOutcome, OverlappedResult,
-};
+use crate::model::overlapped::{BlockedCall, Delivery, GqcsOutcome, OverlappedResult, Released};
 use crate::model::{Host, OverlappedId, Port, Socket, ThreadId};
 use crate::outcome::CallReturn;
 use crate::time::Timeout;
@@ -143,9 +141,11 @@ impl Host {
             self.asyncs.diagnostics.push(d.clone());
         }
         let pending = rec.internal == u64::from(NtStatus::STATUS_PENDING.0);
-        let r = if !pending {
-            overlapped_result(&rec, diagnostic)
-        } else if !wait {
+        let call = BlockedCall::OverlappedResult {
+            overlapped: ov,
+            diagnostic: diagnostic.clone(),
+        };
+        let r = if pending && !wait {
             OverlappedResult {
                 result: false,
                 error: ErrorCode::WSA_IO_INCOMPLETE,
@@ -153,16 +153,10 @@ impl Host {
                 flags: 0,
                 diagnostic,
             }
-        } else if rec.event.is_some_and(|e| self.event_signaled(e)) {
-            signaled_while_pending(&rec, diagnostic)
+        } else if let Some(Released::OverlappedResult(r)) = self.try_release(thread, &call) {
+            r
         } else {
-            self.park(
-                thread,
-                BlockedCall::OverlappedResult {
-                    overlapped: ov,
-                    diagnostic,
-                },
-            );
+            self.park(thread, call);
             return CallReturn::Blocked(thread);
         };
         self.last_error = r.error;

@@ -17,7 +17,7 @@
 //!   until a signal, a completion or (alertable) a queued routine releases it.
 
 use crate::errors::ErrorCode;
-use crate::model::overlapped::{BlockedCall, WaitOutcome, WaitResult};
+use crate::model::overlapped::{BlockedCall, Released, WaitOutcome, WaitResult};
 use crate::model::{Event, Host, ThreadId};
 use crate::outcome::CallReturn;
 use crate::time::Timeout;
@@ -92,29 +92,12 @@ impl Host {
             self.last_error = ErrorCode::WSA_INVALID_HANDLE;
             return done(WaitResult::Failed(ErrorCode::WSA_INVALID_HANDLE));
         }
-        if let Some(i) = self.events_satisfy(events, all) {
-            return done(WaitResult::Signaled(i));
-        }
-        if alertable && self.has_apcs(thread) {
-            let apcs = self.take_apcs(thread);
-            return CallReturn::Returned(WaitOutcome {
-                result: WaitResult::IoCompletion,
-                apcs,
-            });
-        }
-        if !timeout.is_infinite() {
-            self.handle_advance(u64::from(timeout.0));
-            return done(WaitResult::Timeout);
-        }
-        self.park(
-            thread,
-            BlockedCall::Wait {
-                events: events.to_vec(),
-                all,
-                alertable,
-            },
-        );
-        CallReturn::Blocked(thread)
+        let call = BlockedCall::Wait {
+            events: events.to_vec(),
+            all,
+            alertable,
+        };
+        self.wait_or_park(thread, call, timeout)
     }
 
     /// `SleepEx`: an alertable sleep runs the thread's queued completion routines and
@@ -127,18 +110,26 @@ impl Host {
         timeout: Timeout,
         alertable: bool,
     ) -> CallReturn<WaitOutcome> {
-        if alertable && self.has_apcs(thread) {
-            let apcs = self.take_apcs(thread);
-            return CallReturn::Returned(WaitOutcome {
-                result: WaitResult::IoCompletion,
-                apcs,
-            });
+        self.wait_or_park(thread, BlockedCall::Sleep { alertable }, timeout)
+    }
+
+    /// The end of both waits: the wait returns now if `try_release` says it can; else a
+    /// finite timeout elapses in virtual time (WAIT_TIMEOUT), and INFINITE parks the
+    /// thread until a signal or a routine releases it.
+    fn wait_or_park(
+        &mut self,
+        thread: ThreadId,
+        call: BlockedCall,
+        timeout: Timeout,
+    ) -> CallReturn<WaitOutcome> {
+        if let Some(Released::Wait(w)) = self.try_release(thread, &call) {
+            return CallReturn::Returned(w);
         }
         if !timeout.is_infinite() {
             self.handle_advance(u64::from(timeout.0));
             return done(WaitResult::Timeout);
         }
-        self.park(thread, BlockedCall::Sleep { alertable });
+        self.park(thread, call);
         CallReturn::Blocked(thread)
     }
 }
