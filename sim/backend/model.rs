@@ -3,9 +3,9 @@
 use crate::errors::{ErrorCode, NtStatus};
 use crate::ioctl::{InBuffer, IoctlCall, OutBuffer};
 use crate::model::socket::NetworkEvents;
-use crate::model::{Event, Host, HostConfig, OverlappedId, Port, RoutineId, Socket, ThreadId};
+use crate::model::{Event, Host, HostConfig, Port, Socket, ThreadId};
 use crate::outcome::{CallReturn, IoctlOutcome};
-use crate::scenario::{Action, InSpec, IoctlStep, OutSpec, ResultVal, Scenario, Target};
+use crate::scenario::{Action, InSpec, IoctlStep, Names, OutSpec, ResultVal, Scenario, Target};
 use crate::winsock::{GqcsOutcome, OverlappedResult, Released, SockResult};
 use crate::wire::PointerSize;
 
@@ -267,7 +267,7 @@ impl ModelBackend {
                 }
             }
             Action::GetOverlappedResult { s, ov, wait } => {
-                let id = OverlappedId(*ov as u64 + 1);
+                let id = Names::overlapped_id(*ov);
                 match self
                     .host
                     .wsa_get_overlapped_result(tid, self.sock(*s), id, *wait)
@@ -280,7 +280,7 @@ impl ModelBackend {
                 }
             }
             Action::OverlappedStatus(ov) => {
-                let rec = self.host.overlapped(OverlappedId(*ov as u64 + 1));
+                let rec = self.host.overlapped(Names::overlapped_id(*ov));
                 Actual {
                     internal: Some(NtStatus(rec.internal as u32)),
                     internal_high: Some(rec.internal_high),
@@ -352,9 +352,9 @@ impl ModelBackend {
         let overlapped = io.overlapped.map(|ov| {
             let event = io.event.map(|e| self.event(e));
             (
-                OverlappedId(ov as u64 + 1),
+                Names::overlapped_id(ov),
                 event,
-                io.completion.map(|c| RoutineId(c as u64 + 1)),
+                io.completion.map(Names::routine_id),
             )
         });
         let mut call = IoctlCall::new(self.sock(io.socket), io.code).on_thread(tid);

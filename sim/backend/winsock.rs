@@ -52,7 +52,7 @@ use crate::model::{
 };
 use crate::outcome::BytesReturned;
 use crate::scenario::{
-    Action, Expect, InSpec, IoctlStep, OutSpec, ResultVal, Scenario, Step, Target,
+    Action, Expect, InSpec, IoctlStep, Names, OutSpec, ResultVal, Scenario, Step, Target,
 };
 use crate::time::Timeout;
 use crate::winsock::MsgFlags;
@@ -490,7 +490,7 @@ impl RealBackend {
         self.overlapped.iter().enumerate().find_map(|(i, s)| {
             s.as_ref()
                 .filter(|s| &*s.ov as *const OVERLAPPED as usize == p)
-                .map(|_| OverlappedId(i as u64 + 1))
+                .map(|_| Names::overlapped_id(i))
         })
     }
 
@@ -503,7 +503,7 @@ impl RealBackend {
                 let routine = ov
                     .and_then(|o| self.overlapped[o.0 as usize - 1].as_ref())
                     .and_then(|s| s.routine)
-                    .map_or(RoutineId(0), |r| RoutineId(r as u64 + 1));
+                    .map_or(RoutineId(0), Names::routine_id);
                 Apc {
                     routine,
                     error: ErrorCode(error),

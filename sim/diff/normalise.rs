@@ -155,10 +155,8 @@ pub fn out_text(buf: &[u8], code: Option<IoctlCode>, view: &View) -> String {
 
 fn ov_name(sc: &Scenario, o: OverlappedId) -> String {
     sc.names
-        .overlapped
-        .get((o.0 as usize).wrapping_sub(1))
-        .cloned()
-        .unwrap_or_else(|| o.to_string())
+        .overlapped_name(o)
+        .map_or_else(|| o.to_string(), str::to_string)
 }
 
 /// The outcome as `(field, text)` pairs, normalised, in a fixed order.
@@ -233,10 +231,7 @@ pub fn fields(o: &Outcome, action: &Action, view: &View) -> Vec<(&'static str, S
             .map(|g| {
                 format!(
                     "{}({}, {}, {}, {})",
-                    sc.names
-                        .routines
-                        .get((g.routine.0 as usize).wrapping_sub(1))
-                        .map_or("?", |s| s.as_str()),
+                    sc.names.routine_name(g.routine).unwrap_or("?"),
                     err_text(g.error),
                     g.bytes,
                     ov_name(sc, g.overlapped),

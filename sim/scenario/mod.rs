@@ -43,7 +43,7 @@ use std::net::SocketAddr;
 use crate::codes::IoctlCode;
 use crate::errors::{ErrorCode, NtStatus};
 use crate::model::socket::NetworkEvents;
-use crate::model::{AddressFamily, HostConfig, Network, SocketType};
+use crate::model::{AddressFamily, HostConfig, Network, OverlappedId, RoutineId, SocketType};
 use crate::outcome::BytesReturned;
 use crate::time::Timeout;
 use crate::winsock::{MsgFlags, NetChange};
@@ -117,6 +117,29 @@ pub struct Names {
 }
 
 impl Names {
+    /// The OVERLAPPED record the `i`-th overlapped name stands for (ids count from 1, so
+    /// that id 0 never names a record).
+    pub fn overlapped_id(i: usize) -> OverlappedId {
+        OverlappedId(i as u64 + 1)
+    }
+
+    /// The completion routine the `i`-th routine name stands for (ids count from 1).
+    pub fn routine_id(i: usize) -> RoutineId {
+        RoutineId(i as u64 + 1)
+    }
+
+    /// The scenario's name for an OVERLAPPED id.
+    pub fn overlapped_name(&self, id: OverlappedId) -> Option<&str> {
+        let i = usize::try_from(id.0).ok()?.checked_sub(1)?;
+        self.overlapped.get(i).map(String::as_str)
+    }
+
+    /// The scenario's name for a routine id.
+    pub fn routine_name(&self, id: RoutineId) -> Option<&str> {
+        let i = usize::try_from(id.0).ok()?.checked_sub(1)?;
+        self.routines.get(i).map(String::as_str)
+    }
+
     /// The list for a kind.
     pub fn of(&self, kind: NameKind) -> &Vec<String> {
         match kind {

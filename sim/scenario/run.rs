@@ -167,19 +167,15 @@ impl<B: Backend + ?Sized> Runner<'_, B> {
     fn ov_name(&self, ov: OverlappedId) -> String {
         self.sc
             .names
-            .overlapped
-            .get((ov.0 as usize).wrapping_sub(1))
-            .cloned()
-            .unwrap_or_else(|| ov.to_string())
+            .overlapped_name(ov)
+            .map_or_else(|| ov.to_string(), str::to_string)
     }
 
     fn routine_name(&self, r: RoutineId) -> String {
         self.sc
             .names
-            .routines
-            .get((r.0 as usize).wrapping_sub(1))
-            .cloned()
-            .unwrap_or_else(|| r.to_string())
+            .routine_name(r)
+            .map_or_else(|| r.to_string(), str::to_string)
     }
 
     fn run(&mut self) -> Option<StepFailure> {
@@ -805,16 +801,10 @@ fn summary(a: &Actual, line: &mut String, sc: &Scenario) {
             let _ = write!(
                 line,
                 " apc({}, {}, {}, {})",
-                sc.names
-                    .routines
-                    .get((g.routine.0 as usize).wrapping_sub(1))
-                    .map_or("?", |s| s.as_str()),
+                sc.names.routine_name(g.routine).unwrap_or("?"),
                 g.error,
                 g.bytes,
-                sc.names
-                    .overlapped
-                    .get((g.overlapped.0 as usize).wrapping_sub(1))
-                    .map_or("?", |s| s.as_str()),
+                sc.names.overlapped_name(g.overlapped).unwrap_or("?"),
             );
         }
     }
@@ -825,12 +815,7 @@ fn summary(a: &Actual, line: &mut String, sc: &Scenario) {
         let _ = write!(line, " key={k}");
     }
     if let Some(o) = a.overlapped {
-        let name = o.map_or("null", |x| {
-            sc.names
-                .overlapped
-                .get((x.0 as usize).wrapping_sub(1))
-                .map_or("?", |s| s.as_str())
-        });
+        let name = o.map_or("null", |x| sc.names.overlapped_name(x).unwrap_or("?"));
         let _ = write!(line, " overlapped={name}");
     }
     if let Some(i) = a.internal {
