@@ -90,7 +90,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
         IoctlCode::SIO_ADDRESS_LIST_QUERY => query(ctx),
         IoctlCode::SIO_ADDRESS_LIST_CHANGE => Reply::Await(Awaiting::AddressListChange),
         IoctlCode::SIO_ADDRESS_LIST_SORT => sort(ctx),
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
@@ -108,7 +108,7 @@ pub(crate) fn bindable_addresses(net: &Network, af: AddressFamily) -> Vec<Socket
 fn check_list_output(output: OutBuffer, req: u32, ptr: PointerSize) -> Result<(), Reply> {
     let len = output.len();
     if len != 0 && (len as usize) < header_len(ptr) {
-        return Err(Reply::fail(ErrorCode::WSAEINVAL, BytesReturned::Written(0)));
+        return Err(Reply::refused(ErrorCode::WSAEINVAL));
     }
     match output {
         OutBuffer::Capacity(n) if n >= req => Ok(()),
@@ -128,7 +128,7 @@ fn emit_list(addresses: Vec<SocketAddr>, ptr: PointerSize) -> Reply {
 
 fn query(ctx: &mut Ctx) -> Reply {
     if !ctx.call.input.is_empty() {
-        return Reply::fail(ErrorCode::WSAEINVAL, BytesReturned::Written(0));
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     let ptr = ctx.host.config.pointer_size;
     let addresses = bindable_addresses(&ctx.host.net, ctx.sock().af);
@@ -235,7 +235,7 @@ fn sort(ctx: &mut Ctx) -> Reply {
     let ptr = ctx.host.config.pointer_size;
     let dests = match read_sort_input(ctx.call.input, ptr) {
         Ok(d) => d,
-        Err(e) => return Reply::fail(e, BytesReturned::Untouched),
+        Err(e) => return Reply::untouched(e),
     };
     ctx.host.net.ensure_index();
     let net = &ctx.host.net;

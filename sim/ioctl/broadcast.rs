@@ -28,26 +28,18 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::{Ctx, OutBuffer, Reply};
+use super::{check_sockaddr_output, Ctx, Reply};
 use crate::errors::ErrorCode;
 use crate::model::socket::ConnState;
 use crate::model::AddressFamily;
-use crate::outcome::BytesReturned;
 use crate::wire::sockaddr::{emit_sockaddr, SOCKADDR_IN_LEN};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     if ctx.sock().af == AddressFamily::Inet6 {
-        return Reply::fail(ErrorCode::WSAENOPROTOOPT, BytesReturned::Untouched);
+        return Reply::untouched(ErrorCode::WSAENOPROTOOPT);
     }
-    let need = SOCKADDR_IN_LEN as u32;
-    match ctx.call.output {
-        OutBuffer::Null { .. } | OutBuffer::Invalid { .. } => {
-            return Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Untouched)
-        }
-        OutBuffer::Capacity(n) if n < need => {
-            return Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(need))
-        }
-        OutBuffer::Capacity(_) => {}
+    if let Err(reply) = check_sockaddr_output(ctx.call.output, SOCKADDR_IN_LEN as u32) {
+        return reply;
     }
     let addr = broadcast_for(ctx);
     let mut out = Vec::with_capacity(SOCKADDR_IN_LEN);
@@ -89,6 +81,7 @@ mod tests {
     use crate::ioctl::IoctlCall;
     use crate::model::net::Prefix;
     use crate::model::{Host, OverlappedId, Socket, SocketType};
+    use crate::outcome::BytesReturned;
     use crate::outcome::IoctlOutcome;
 
     const CODE: IoctlCode = IoctlCode::SIO_GET_BROADCAST_ADDRESS;

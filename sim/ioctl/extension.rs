@@ -23,9 +23,8 @@
 //! Fake addresses: [`FAKE_FUNCTION_BASE`] (64-bit) or [`FAKE_FUNCTION_BASE_32`] (32-bit)
 //! plus 0x10 times (the function's position in `wire::guid::EXTENSION_FUNCTIONS` + 1).
 
-use super::{Ctx, InBuffer, OutBuffer, Reply};
+use super::{Ctx, Reply};
 use crate::errors::ErrorCode;
-use crate::outcome::BytesReturned;
 use crate::wire::guid::{Guid, EXTENSION_FUNCTIONS};
 use crate::wire::{write_ptr, PointerSize};
 
@@ -45,21 +44,19 @@ pub fn fake_function_address(guid: &Guid, ptr: PointerSize) -> Option<u64> {
 }
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
-    let untouched = |e| Reply::fail(e, BytesReturned::Untouched);
-    let bytes = match ctx.call.input {
-        InBuffer::Bytes(b) if b.len() >= Guid::LEN => b,
-        _ => return untouched(ErrorCode::WSAEFAULT),
+    let bytes = match ctx.read_input() {
+        Ok(b) if b.len() >= Guid::LEN => b,
+        _ => return Reply::untouched(ErrorCode::WSAEFAULT),
     };
     let ptr = ctx.host.config.pointer_size;
     let Some(address) = Guid::parse(bytes)
         .ok()
         .and_then(|g| fake_function_address(&g, ptr))
     else {
-        return untouched(ErrorCode::WSAEINVAL);
+        return Reply::untouched(ErrorCode::WSAEINVAL);
     };
-    match ctx.call.output {
-        OutBuffer::Capacity(n) if n as usize >= ptr.bytes() => {}
-        _ => return untouched(ErrorCode::WSAEFAULT),
+    if let Err(e) = ctx.check_output(ptr.bytes() as u32) {
+        return Reply::untouched(e);
     }
     let mut out = Vec::with_capacity(ptr.bytes());
     write_ptr(address, ptr, &mut out);
@@ -77,6 +74,7 @@ mod tests {
     use crate::model::{
         AddressFamily, Host, OverlappedId, Port, RoutineId, Socket, SocketType, ThreadId,
     };
+    use crate::outcome::BytesReturned;
     use crate::outcome::IoctlOutcome;
     use crate::wire::guid::{WSAID_ACCEPTEX, WSAID_CONNECTEX};
     use crate::wire::read_u64;

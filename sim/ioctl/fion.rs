@@ -39,8 +39,6 @@ use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::socket::RecvQueue;
 use crate::model::{IoMode, SocketState};
-use crate::outcome::BytesReturned;
-use crate::wire::read_u32;
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
@@ -53,40 +51,14 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
             let at_mark = at_mark(ctx.sock());
             out_u32(ctx, u32::from(at_mark))
         }
-        _ => super::unsupported(ctx),
-    }
-}
-
-/// Reads the 4-byte integer input of a BOOL/int/u_long code. Shorter than 4 bytes, NULL
-/// or invalid: WSAEFAULT. Longer inputs are accepted and only the first 4 bytes count.
-pub(super) fn input_u32(ctx: &Ctx) -> Result<u32, ErrorCode> {
-    let bytes = ctx.read_input()?;
-    read_u32(bytes).ok_or(ErrorCode::WSAEFAULT)
-}
-
-/// A failure of a buffer check: `*lpcbBytesReturned` stays as the caller left it.
-pub(super) fn buffer_fault(error: ErrorCode) -> Reply {
-    Reply::fail(error, BytesReturned::Untouched)
-}
-
-/// A failure the provider reports after taking the request (socket kind or state):
-/// `*lpcbBytesReturned` is written with 0, as for W036, W053 and W123.
-pub(super) fn refused(error: ErrorCode) -> Reply {
-    Reply::fail(error, BytesReturned::Written(0))
-}
-
-/// A success with no output: `*lpcbBytesReturned` = 0 (W030, W044).
-pub(super) fn done_empty() -> Reply {
-    Reply::Done {
-        out: Vec::new(),
-        bytes_returned: BytesReturned::Written(0),
+        _ => super::unsupported(),
     }
 }
 
 fn fionbio(ctx: &mut Ctx) -> Reply {
-    let value = match input_u32(ctx) {
+    let value = match ctx.input_u32() {
         Ok(v) => v,
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
     };
     let mode = ctx.sock().mode;
     let next = match (value != 0, mode.is_selected()) {
@@ -94,16 +66,16 @@ fn fionbio(ctx: &mut Ctx) -> Reply {
         (true, true) => mode,
         (true, false) => IoMode::NonBlocking,
         // Back to blocking is refused while a selection is active (W036, W039).
-        (false, true) => return refused(ErrorCode::WSAEINVAL),
+        (false, true) => return Reply::refused(ErrorCode::WSAEINVAL),
         (false, false) => IoMode::Blocking,
     };
     ctx.sock_mut().set_mode(next);
-    done_empty()
+    Reply::done_empty()
 }
 
 fn out_u32(ctx: &Ctx, value: u32) -> Reply {
     if let Err(e) = ctx.check_output(4) {
-        return buffer_fault(e);
+        return Reply::untouched(e);
     }
     Reply::done(value.to_le_bytes().to_vec())
 }

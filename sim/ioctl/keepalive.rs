@@ -24,7 +24,6 @@
 //! zero but names no error). Without an OVERLAPPED, a short input leaves
 //! `*lpcbBytesReturned` untouched as in W047.
 
-use super::fion::{buffer_fault, done_empty, refused};
 use super::{Ctx, InBuffer, Reply};
 use crate::errors::{ErrorCode, NtStatus};
 use crate::model::socket::KeepaliveVals;
@@ -35,7 +34,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let bytes = match ctx.call.input {
         InBuffer::Bytes(b) if !b.is_empty() => b,
         // Length 0, NULL or unreadable (W042, W043).
-        _ => return refused(ErrorCode::WSAEFAULT),
+        _ => return Reply::refused(ErrorCode::WSAEFAULT),
     };
     let Ok(ka) = TcpKeepalive::parse(bytes) else {
         if ctx.is_overlapped() {
@@ -45,10 +44,10 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
                 rec.internal = u64::from(NtStatus::STATUS_PENDING.0);
             }
         }
-        return buffer_fault(ErrorCode::WSAEFAULT);
+        return Reply::untouched(ErrorCode::WSAEFAULT);
     };
     if !ctx.sock().is_tcp() {
-        return refused(ErrorCode::WSAENOPROTOOPT);
+        return Reply::refused(ErrorCode::WSAENOPROTOOPT);
     }
     let opts = &mut ctx.sock_mut().options;
     opts.keepalive_vals = Some(KeepaliveVals {
@@ -66,7 +65,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
             bytes_returned: BytesReturned::Untouched,
         }
     } else {
-        done_empty()
+        Reply::done_empty()
     }
 }
 

@@ -44,13 +44,12 @@
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 
-use super::{Ctx, InBuffer, OutBuffer, Reply};
+use super::{check_sockaddr_output, Ctx, InBuffer, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::net::RouteError;
 use crate::model::overlapped::Awaiting;
 use crate::model::AddressFamily;
-use crate::outcome::BytesReturned;
 use crate::wire::read_u16;
 use crate::wire::sockaddr::{
     emit_sockaddr, parse_sockaddr, AF_INET, AF_INET6, SOCKADDR_IN6_LEN, SOCKADDR_IN_LEN,
@@ -60,7 +59,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
         IoctlCode::SIO_ROUTING_INTERFACE_QUERY => query(ctx),
         IoctlCode::SIO_ROUTING_INTERFACE_CHANGE => change(ctx),
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
@@ -78,10 +77,6 @@ pub(crate) fn local_sockaddr(ip: IpAddr, index: u32) -> SocketAddr {
             SocketAddr::V6(SocketAddrV6::new(a, 0, 0, scope))
         }
     }
-}
-
-fn untouched(error: ErrorCode) -> Reply {
-    Reply::fail(error, BytesReturned::Untouched)
 }
 
 /// Reads and checks the destination SOCKADDR (step 1 of the module doc, without the
@@ -117,30 +112,24 @@ fn unmapped(ip: IpAddr) -> IpAddr {
 fn query(ctx: &mut Ctx) -> Reply {
     let dest = match read_destination(ctx) {
         Ok(d) => d,
-        Err(e) => return untouched(e),
+        Err(e) => return Reply::untouched(e),
     };
     let target = unmapped(dest.ip());
     if target.is_unspecified() {
-        return untouched(ErrorCode::WSAEINVAL);
+        return Reply::untouched(ErrorCode::WSAEINVAL);
     }
     let need = match ctx.sock().af {
         AddressFamily::Inet => SOCKADDR_IN_LEN,
         AddressFamily::Inet6 => SOCKADDR_IN6_LEN,
     } as u32;
-    match ctx.call.output {
-        OutBuffer::Null { .. } | OutBuffer::Invalid { .. } => {
-            return untouched(ErrorCode::WSAEFAULT)
-        }
-        OutBuffer::Capacity(n) if n < need => {
-            return Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(need))
-        }
-        OutBuffer::Capacity(_) => {}
+    if let Err(reply) = check_sockaddr_output(ctx.call.output, need) {
+        return reply;
     }
     ctx.host.net.ensure_index();
     let choice = match ctx.host.net.route(target) {
         Ok(c) => c,
-        Err(RouteError::Unreachable) => return untouched(ErrorCode::WSAENETUNREACH),
-        Err(RouteError::NetworkDown) => return untouched(ErrorCode::WSAENETDOWN),
+        Err(RouteError::Unreachable) => return Reply::untouched(ErrorCode::WSAENETUNREACH),
+        Err(RouteError::NetworkDown) => return Reply::untouched(ErrorCode::WSAENETDOWN),
     };
     let source = match (ctx.sock().af, choice.source) {
         (AddressFamily::Inet6, IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
@@ -154,7 +143,7 @@ fn query(ctx: &mut Ctx) -> Reply {
 fn change(ctx: &mut Ctx) -> Reply {
     let dest = match read_destination(ctx) {
         Ok(d) => d,
-        Err(e) => return untouched(e),
+        Err(e) => return Reply::untouched(e),
     };
     let target = unmapped(dest.ip());
     if target.is_unspecified() {
@@ -177,9 +166,10 @@ mod tests {
 
     use super::*;
     use crate::errors::NtStatus;
-    use crate::ioctl::IoctlCall;
+    use crate::ioctl::{IoctlCall, OutBuffer};
     use crate::model::net::{IfAddress, Prefix};
     use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType};
+    use crate::outcome::BytesReturned;
     use crate::outcome::{CallReturn, IoctlOutcome};
 
     const QUERY: IoctlCode = IoctlCode::SIO_ROUTING_INTERFACE_QUERY;

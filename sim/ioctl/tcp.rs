@@ -28,13 +28,11 @@
 //! loopback fast path's errors for UDP and after connect are WSAEINVAL; `cbOutBuffer`
 //! of the fast-path call is ignored.
 
-use super::fion::{buffer_fault, done_empty, input_u32, refused};
 use super::{Ctx, InBuffer, OutBuffer, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::socket::{ConnState, RecvQueue};
 use crate::model::{Host, SocketState};
-use crate::outcome::BytesReturned;
 use crate::wire::tcp_info::{
     TcpInfo, TcpInfoVersion, TCPSTATE_CLOSED, TCPSTATE_CLOSE_WAIT, TCPSTATE_ESTABLISHED,
     TCPSTATE_LISTEN, TCPSTATE_SYN_SENT,
@@ -44,14 +42,14 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
         IoctlCode::SIO_LOOPBACK_FAST_PATH => loopback_fast_path(ctx),
         IoctlCode::SIO_TCP_INFO => tcp_info(ctx),
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
 fn loopback_fast_path(ctx: &mut Ctx) -> Reply {
-    let value = match input_u32(ctx) {
+    let value = match ctx.input_u32() {
         Ok(v) => v,
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
     };
     let sock = ctx.sock();
     let connecting = matches!(
@@ -59,10 +57,10 @@ fn loopback_fast_path(ctx: &mut Ctx) -> Reply {
         ConnState::Connecting { .. } | ConnState::Connected { .. }
     );
     if !sock.is_tcp() || connecting {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     ctx.sock_mut().options.loopback_fast_path = value != 0;
-    done_empty()
+    Reply::done_empty()
 }
 
 fn tcp_info(ctx: &mut Ctx) -> Reply {
@@ -70,19 +68,21 @@ fn tcp_info(ctx: &mut Ctx) -> Reply {
         InBuffer::Bytes(b) if b.len() == 4 => {
             match TcpInfoVersion::from_u32(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) {
                 Some(v) => v,
-                None => return buffer_fault(ErrorCode::WSAEINVAL),
+                None => return Reply::untouched(ErrorCode::WSAEINVAL),
             }
         }
-        _ => return buffer_fault(ErrorCode::WSAEMSGSIZE),
+        _ => return Reply::untouched(ErrorCode::WSAEMSGSIZE),
     };
     let needed = version.buffer_len() as u32;
     match ctx.call.output {
         OutBuffer::Capacity(n) if n >= needed => {}
-        OutBuffer::Invalid { len } if len >= needed => return buffer_fault(ErrorCode::WSAEFAULT),
-        _ => return Reply::fail(ErrorCode::WSAEINVAL, BytesReturned::Written(0)),
+        OutBuffer::Invalid { len } if len >= needed => {
+            return Reply::untouched(ErrorCode::WSAEFAULT)
+        }
+        _ => return Reply::refused(ErrorCode::WSAEINVAL),
     }
     if !ctx.sock().is_tcp() {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     let info = snapshot(ctx.host, ctx.sock(), version);
     let mut out = Vec::with_capacity(info.buffer_len());
