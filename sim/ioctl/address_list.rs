@@ -81,9 +81,9 @@ use crate::model::net::Network;
 use crate::model::overlapped::Awaiting;
 use crate::model::AddressFamily;
 use crate::outcome::BytesReturned;
-use crate::wire::address_list::{entry_len, header_len, required_len, SocketAddressList};
-use crate::wire::sockaddr::{parse_sockaddr, sockaddr_len, AF_INET6, SOCKADDR_IN6_LEN};
-use crate::wire::{read_i32, read_ptr, read_u16, PointerSize};
+use crate::wire::address_list::{entry_len, header_len, SocketAddressList};
+use crate::wire::sockaddr::parse_sockaddr;
+use crate::wire::{read_i32, read_ptr, PointerSize};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
@@ -103,27 +103,20 @@ pub(crate) fn bindable_addresses(net: &Network, af: AddressFamily) -> Vec<Socket
         .collect()
 }
 
-/// The output checks shared by QUERY and SORT (module doc, steps 2 and 3); `Ok` means
-/// the list fits.
-fn check_list_output(output: OutBuffer, req: u32, ptr: PointerSize) -> Result<(), Reply> {
-    let len = output.len();
-    if len != 0 && (len as usize) < header_len(ptr) {
-        return Err(Reply::refused(ErrorCode::WSAEINVAL));
-    }
+/// Emits `list` if the output buffer takes it: otherwise (NULL, invalid or smaller than
+/// the list) WSAEFAULT with `lpcbBytesReturned` = the list's size, nothing written. The
+/// last output check of both QUERY (module doc, step 3) and SORT.
+fn emit_if_it_fits(output: OutBuffer, list: &SocketAddressList, ptr: PointerSize) -> Reply {
+    let size = list.buffer_len(ptr);
+    let req = u32::try_from(size).unwrap_or(u32::MAX);
     match output {
-        OutBuffer::Capacity(n) if n >= req => Ok(()),
-        _ => Err(Reply::fail(
-            ErrorCode::WSAEFAULT,
-            BytesReturned::Written(req),
-        )),
+        OutBuffer::Capacity(n) if n >= req => {
+            let mut out = Vec::with_capacity(size);
+            list.emit(OUT_BUFFER_BASE, ptr, &mut out);
+            Reply::done(out)
+        }
+        _ => Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(req)),
     }
-}
-
-fn emit_list(addresses: Vec<SocketAddr>, ptr: PointerSize) -> Reply {
-    let list = SocketAddressList { addresses };
-    let mut out = Vec::with_capacity(list.buffer_len(ptr));
-    list.emit(OUT_BUFFER_BASE, ptr, &mut out);
-    Reply::done(out)
 }
 
 fn query(ctx: &mut Ctx) -> Reply {
@@ -131,13 +124,13 @@ fn query(ctx: &mut Ctx) -> Reply {
         return Reply::refused(ErrorCode::WSAEINVAL);
     }
     let ptr = ctx.host.config.pointer_size;
-    let addresses = bindable_addresses(&ctx.host.net, ctx.sock().af);
-    let sum: usize = addresses.iter().map(sockaddr_len).sum();
-    let req = u32::try_from(required_len(addresses.len(), sum, ptr)).unwrap_or(u32::MAX);
-    if let Err(reply) = check_list_output(ctx.call.output, req, ptr) {
-        return reply;
+    // Module doc, step 2: a buffer too small for the header, whatever the pointer.
+    let len = ctx.call.output.len();
+    if len != 0 && (len as usize) < header_len(ptr) {
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
-    emit_list(addresses, ptr)
+    let addresses = bindable_addresses(&ctx.host.net, ctx.sock().af);
+    emit_if_it_fits(ctx.call.output, &SocketAddressList { addresses }, ptr)
 }
 
 /// Reads SORT's input list (module doc for the errors).
@@ -167,9 +160,7 @@ fn read_sort_input(input: InBuffer, ptr: PointerSize) -> Result<Vec<SocketAddrV6
             .ok_or(ErrorCode::WSAEFAULT)?;
         let end = offset.checked_add(len).ok_or(ErrorCode::WSAEFAULT)?;
         let sockaddr = bytes.get(offset..end).ok_or(ErrorCode::WSAEFAULT)?;
-        if len < SOCKADDR_IN6_LEN || read_u16(sockaddr) != Some(AF_INET6) {
-            return Err(ErrorCode::WSAEINVAL);
-        }
+        // Anything but a whole SOCKADDR_IN6 (a short one is truncated) is WSAEINVAL.
         match parse_sockaddr(sockaddr) {
             Ok(SocketAddr::V6(a)) => out.push(a),
             _ => return Err(ErrorCode::WSAEINVAL),
@@ -272,20 +263,11 @@ fn sort(ctx: &mut Ctx) -> Reply {
         ranked.push((key, pos, d));
     }
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    let addresses: Vec<SocketAddr> = ranked
+    let addresses = ranked
         .into_iter()
         .map(|(_, _, d)| SocketAddr::V6(d))
         .collect();
-    let req = u32::try_from(required_len(
-        addresses.len(),
-        addresses.len() * SOCKADDR_IN6_LEN,
-        ptr,
-    ))
-    .unwrap_or(u32::MAX);
-    match ctx.call.output {
-        OutBuffer::Capacity(n) if n >= req => emit_list(addresses, ptr),
-        _ => Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(req)),
-    }
+    emit_if_it_fits(ctx.call.output, &SocketAddressList { addresses }, ptr)
 }
 
 #[cfg(test)]

@@ -102,8 +102,9 @@ fn associate(ctx: &mut Ctx) -> Reply {
 }
 
 fn translate(ctx: &mut Ctx) -> Reply {
-    let Some(id) = ctx.read_input().ok().and_then(read_u32) else {
-        return Reply::untouched(ErrorCode::WSAEFAULT);
+    let id = match ctx.input_u32() {
+        Ok(id) => id,
+        Err(e) => return Reply::untouched(e),
     };
     let ptr = ctx.host.config.pointer_size;
     if let Err(e) = ctx.check_output(ptr.bytes() as u32) {

@@ -26,7 +26,6 @@
 
 use super::{Ctx, InBuffer, Reply};
 use crate::errors::{ErrorCode, NtStatus};
-use crate::model::socket::KeepaliveVals;
 use crate::outcome::BytesReturned;
 use crate::wire::keepalive::TcpKeepalive;
 
@@ -50,11 +49,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
         return Reply::refused(ErrorCode::WSAENOPROTOOPT);
     }
     let opts = &mut ctx.sock_mut().options;
-    opts.keepalive_vals = Some(KeepaliveVals {
-        onoff: ka.onoff,
-        time: ka.time,
-        interval: ka.interval,
-    });
+    opts.keepalive_vals = Some(ka);
     opts.so_keepalive = ka.onoff != 0;
     let on_port = ctx.sock().port.is_some();
     let routine = ctx.call.overlapped.is_some_and(|o| o.routine.is_some());
@@ -75,9 +70,9 @@ mod tests {
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
     use crate::ioctl::{InBuffer, IoctlCall};
-    use crate::model::socket::KeepaliveVals;
     use crate::model::RoutineId;
     use crate::outcome::BytesReturned;
+    use crate::wire::keepalive::TcpKeepalive;
 
     fn ka(onoff: u32, time: u32, interval: u32) -> Vec<u8> {
         [onoff, time, interval]
@@ -120,7 +115,7 @@ mod tests {
         let st = h.socket(s).unwrap();
         assert_eq!(
             st.options.keepalive_vals,
-            Some(KeepaliveVals {
+            Some(TcpKeepalive {
                 onoff: 1,
                 time: 1000,
                 interval: 100

@@ -51,9 +51,7 @@ use crate::model::net::RouteError;
 use crate::model::overlapped::Awaiting;
 use crate::model::AddressFamily;
 use crate::wire::read_u16;
-use crate::wire::sockaddr::{
-    emit_sockaddr, parse_sockaddr, AF_INET, AF_INET6, SOCKADDR_IN6_LEN, SOCKADDR_IN_LEN,
-};
+use crate::wire::sockaddr::{emit_sockaddr, parse_sockaddr, SOCKADDR_IN6_LEN, SOCKADDR_IN_LEN};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
@@ -90,13 +88,10 @@ pub(crate) fn read_destination(ctx: &Ctx) -> Result<SocketAddr, ErrorCode> {
     if bytes.len() < SOCKADDR_IN_LEN {
         return Err(ErrorCode::WSAEINVAL);
     }
-    let family = read_u16(bytes).unwrap_or(0);
-    let wanted = ctx.sock().af.value();
-    if (family != AF_INET && family != AF_INET6) || family != wanted {
+    // The socket's family is AF_INET or AF_INET6, so any other family fails here too;
+    // an AF_INET6 input shorter than SOCKADDR_IN6 fails to parse (WSAEINVAL).
+    if read_u16(bytes) != Some(ctx.sock().af.value()) {
         return Err(ErrorCode::WSAEAFNOSUPPORT);
-    }
-    if family == AF_INET6 && bytes.len() < SOCKADDR_IN6_LEN {
-        return Err(ErrorCode::WSAEINVAL);
     }
     parse_sockaddr(bytes).map_err(|_| ErrorCode::WSAEINVAL)
 }

@@ -28,11 +28,13 @@
 //! loopback fast path's errors for UDP and after connect are WSAEINVAL; `cbOutBuffer`
 //! of the fast-path call is ignored.
 
+use super::fion::readable_bytes;
 use super::{Ctx, InBuffer, OutBuffer, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
-use crate::model::socket::{ConnState, RecvQueue};
+use crate::model::socket::ConnState;
 use crate::model::{Host, SocketState};
+use crate::wire::read_u32;
 use crate::wire::tcp_info::{
     TcpInfo, TcpInfoVersion, TCPSTATE_CLOSED, TCPSTATE_CLOSE_WAIT, TCPSTATE_ESTABLISHED,
     TCPSTATE_LISTEN, TCPSTATE_SYN_SENT,
@@ -66,7 +68,7 @@ fn loopback_fast_path(ctx: &mut Ctx) -> Reply {
 fn tcp_info(ctx: &mut Ctx) -> Reply {
     let version = match ctx.call.input {
         InBuffer::Bytes(b) if b.len() == 4 => {
-            match TcpInfoVersion::from_u32(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) {
+            match read_u32(b).and_then(TcpInfoVersion::from_u32) {
                 Some(v) => v,
                 None => return Reply::untouched(ErrorCode::WSAEINVAL),
             }
@@ -90,15 +92,6 @@ fn tcp_info(ctx: &mut Ctx) -> Reply {
     Reply::done(out)
 }
 
-fn queued(sock: &SocketState) -> u32 {
-    match &sock.rx {
-        RecvQueue::Stream { bytes, .. } => u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-        RecvQueue::Datagrams(q) => {
-            u32::try_from(q.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX)
-        }
-    }
-}
-
 /// The TCP_INFO the model can derive from a TCP socket's state.
 fn snapshot(host: &Host, sock: &SocketState, version: TcpInfoVersion) -> TcpInfo {
     let mut info = TcpInfo::zeroed(version);
@@ -119,8 +112,9 @@ fn snapshot(host: &Host, sock: &SocketState, version: TcpInfoVersion) -> TcpInfo
             } else {
                 1460
             };
-            info.rcv_wnd = sock.options.rcvbuf.saturating_sub(queued(sock));
-            info.snd_wnd = peer.map_or(0, |p| p.options.rcvbuf.saturating_sub(queued(p)));
+            // Both sockets are TCP, so readable_bytes counts their whole stream.
+            info.rcv_wnd = sock.options.rcvbuf.saturating_sub(readable_bytes(sock));
+            info.snd_wnd = peer.map_or(0, |p| p.options.rcvbuf.saturating_sub(readable_bytes(p)));
         }
     }
     info
