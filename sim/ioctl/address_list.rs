@@ -272,25 +272,16 @@ fn sort(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
     use crate::errors::NtStatus;
+    use crate::ioctl::test_support::{run, tcp, tcp6, with_port};
     use crate::ioctl::IoctlCall;
     use crate::model::net::{IfAddress, Interface, InterfaceKind};
-    use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType, ThreadId};
+    use crate::model::{Host, OverlappedId, RoutineId, ThreadId};
     use crate::outcome::IoctlOutcome;
 
     const QUERY: IoctlCode = IoctlCode::SIO_ADDRESS_LIST_QUERY;
     const SORT: IoctlCode = IoctlCode::SIO_ADDRESS_LIST_SORT;
-
-    fn tcp(host: &mut Host, af: AddressFamily) -> Socket {
-        host.socket_default(af, SocketType::Stream).unwrap()
-    }
-
-    fn run(host: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        host.wsa_ioctl(call).returned().unwrap()
-    }
 
     fn parsed(o: &IoctlOutcome, ptr: PointerSize) -> Vec<String> {
         SocketAddressList::parse(&o.out, OUT_BUFFER_BASE, ptr)
@@ -320,7 +311,7 @@ mod tests {
     #[test]
     fn the_default_host_lists_only_the_eth0_address_in_40_bytes() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!((o.result, o.error), (0, ErrorCode::NO_ERROR));
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -330,7 +321,7 @@ mod tests {
     #[test]
     fn addresses_come_in_interface_then_address_order_with_link_local_kept_off_loopback() {
         let mut h = host_with_wlan();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(
             parsed(&o, PointerSize::Bits64),
@@ -341,7 +332,7 @@ mod tests {
     #[test]
     fn an_ipv6_socket_lists_ipv6_addresses_with_link_local_scope_ids() {
         let mut h = host_with_wlan();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(
             parsed(&o, PointerSize::Bits64),
@@ -353,7 +344,7 @@ mod tests {
     fn a_down_interface_is_not_listed() {
         let mut h = host_with_wlan();
         h.net.set_interface_up(2, false);
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(
             parsed(&o, PointerSize::Bits64),
@@ -365,7 +356,7 @@ mod tests {
     fn a_32_bit_caller_gets_the_32_bit_layout() {
         let mut h = Host::default_host();
         h.config.pointer_size = PointerSize::Bits32;
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(o.bytes_returned, BytesReturned::Written(28));
         assert_eq!(parsed(&o, PointerSize::Bits32), ["192.168.1.10:0"]);
@@ -374,7 +365,7 @@ mod tests {
     #[test]
     fn a_null_zero_length_output_is_efault_with_req() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -383,7 +374,7 @@ mod tests {
     #[test]
     fn a_null_output_with_a_length_is_efault_with_req() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let mut call = IoctlCall::new(s, QUERY);
         call.output = OutBuffer::Null { len: 1024 };
         let o = run(&mut h, call);
@@ -394,7 +385,7 @@ mod tests {
     #[test]
     fn a_zero_length_buffer_is_efault_with_req() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(0));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -403,7 +394,7 @@ mod tests {
     #[test]
     fn a_one_byte_buffer_is_einval_with_zero() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1));
         assert_eq!(o.error, ErrorCode::WSAEINVAL);
         assert_eq!(o.bytes_returned, BytesReturned::Written(0));
@@ -412,7 +403,7 @@ mod tests {
     #[test]
     fn a_header_only_buffer_is_efault_with_req_and_nothing_written() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(8));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -422,7 +413,7 @@ mod tests {
     #[test]
     fn an_input_buffer_is_einval() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, QUERY).input(&[0; 4]).out_len(1024),
@@ -433,10 +424,8 @@ mod tests {
     #[test]
     fn overlapped_failures_are_synchronous_and_queue_nothing() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
-        let port = Port(5);
-        h.asyncs.ports.insert(port, VecDeque::new());
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
+        let s = tcp(&mut h);
+        let port = with_port(&mut h, s);
         for (len, error, n) in [
             (0, ErrorCode::WSAEFAULT, 40),
             (1, ErrorCode::WSAEINVAL, 0),
@@ -473,7 +462,7 @@ mod tests {
     #[test]
     fn overlapped_with_a_routine_writes_req_and_queues_an_apc() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, QUERY).out_len(1024).overlapped(
@@ -489,7 +478,7 @@ mod tests {
     #[test]
     fn change_pends_with_an_overlapped() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, IoctlCode::SIO_ADDRESS_LIST_CHANGE).overlapped(
@@ -514,7 +503,7 @@ mod tests {
     #[test]
     fn sort_puts_loopback_then_reachable_then_unreachable_and_drops_the_unspecified() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(
             &[
                 "[2001:db8::1]:80",
@@ -545,7 +534,7 @@ mod tests {
             interface: 3,
             metric: 10,
         });
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(
             &["[2001:db9::5]:1", "[2001:db8::5]:1", "[fe80::1]:1"],
             PointerSize::Bits64,
@@ -560,7 +549,7 @@ mod tests {
     #[test]
     fn sort_refuses_an_ipv4_entry() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(&["8.8.8.8:80"], PointerSize::Bits64);
         let o = run(&mut h, IoctlCall::new(s, SORT).input(&input).out_len(1024));
         assert_eq!(o.error, ErrorCode::WSAEINVAL);
@@ -570,7 +559,7 @@ mod tests {
     #[test]
     fn sort_faults_on_a_pointer_outside_the_input() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let mut input = sort_input(&["[::1]:80"], PointerSize::Bits64);
         input[8..16].copy_from_slice(&0x10u64.to_le_bytes());
         let o = run(&mut h, IoctlCall::new(s, SORT).input(&input).out_len(1024));
@@ -580,7 +569,7 @@ mod tests {
     #[test]
     fn sort_with_a_short_output_is_efault_with_the_size() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(&["[::1]:80"], PointerSize::Bits32);
         h.config.pointer_size = PointerSize::Bits32;
         let o = run(&mut h, IoctlCall::new(s, SORT).input(&input).out_len(20));

@@ -100,62 +100,10 @@ pub(crate) fn at_mark(sock: &SocketState) -> bool {
 }
 
 #[cfg(test)]
-pub(super) mod support {
-    //! Helpers shared by the family tests.
-    use crate::ioctl::IoctlCall;
-    use crate::model::{
-        AddressFamily, Host, HostConfig, Network, OverlappedId, Port, Socket, SocketType,
-    };
-    use crate::outcome::IoctlOutcome;
-
-    pub fn host() -> Host {
-        Host::default_host()
-    }
-
-    pub fn admin_host() -> Host {
-        Host::new(
-            Network::default_host(),
-            HostConfig {
-                privileged: true,
-                ..HostConfig::default()
-            },
-        )
-    }
-
-    pub fn tcp(h: &mut Host) -> Socket {
-        h.socket_default(AddressFamily::Inet, SocketType::Stream)
-            .unwrap()
-    }
-
-    pub fn udp(h: &mut Host) -> Socket {
-        h.socket_default(AddressFamily::Inet, SocketType::Dgram)
-            .unwrap()
-    }
-
-    pub fn tcp_pair(h: &mut Host) -> (Socket, Socket) {
-        h.pair(AddressFamily::Inet, SocketType::Stream).unwrap()
-    }
-
-    /// Associates the socket with a fresh completion port, key 123.
-    pub fn with_port(h: &mut Host, s: Socket) -> Port {
-        let port = h.create_io_completion_port();
-        h.asyncs.ports.entry(port).or_default();
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
-        port
-    }
-
-    pub fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        h.wsa_ioctl(call).returned().expect("the call returned")
-    }
-
-    pub const OV: OverlappedId = OverlappedId(1);
-}
-
-#[cfg(test)]
 mod tests {
-    use super::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::{InBuffer, IoctlCall, OutBuffer};
     use crate::model::socket::NetworkEvents;
     use crate::model::{Event, IoMode};

@@ -129,9 +129,9 @@ fn translate(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::model::{Host, HostConfig, Network, RoutineId, ThreadId};
     use crate::outcome::BytesReturned;

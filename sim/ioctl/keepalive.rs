@@ -66,9 +66,9 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::{InBuffer, IoctlCall};
     use crate::model::RoutineId;
     use crate::outcome::BytesReturned;

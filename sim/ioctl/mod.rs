@@ -622,3 +622,69 @@ fn armed_event(awaiting: Awaiting) -> NetworkEvents {
         Awaiting::SendBacklogChange | Awaiting::Immediate => NetworkEvents::NONE,
     }
 }
+
+#[cfg(test)]
+pub(super) mod test_support {
+    //! Helpers shared by the family tests.
+    use crate::ioctl::IoctlCall;
+    use crate::model::{
+        AddressFamily, Host, HostConfig, Network, OverlappedId, Port, Socket, SocketType,
+    };
+    use crate::outcome::IoctlOutcome;
+
+    pub fn host() -> Host {
+        Host::default_host()
+    }
+
+    pub fn admin_host() -> Host {
+        Host::new(
+            Network::default_host(),
+            HostConfig {
+                privileged: true,
+                ..HostConfig::default()
+            },
+        )
+    }
+
+    /// An overlapped AF_INET stream socket.
+    pub fn tcp(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet, SocketType::Stream)
+            .unwrap()
+    }
+
+    /// An overlapped AF_INET6 stream socket.
+    pub fn tcp6(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet6, SocketType::Stream)
+            .unwrap()
+    }
+
+    /// An overlapped AF_INET datagram socket.
+    pub fn udp(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet, SocketType::Dgram)
+            .unwrap()
+    }
+
+    /// An overlapped AF_INET6 datagram socket.
+    pub fn udp6(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet6, SocketType::Dgram)
+            .unwrap()
+    }
+
+    pub fn tcp_pair(h: &mut Host) -> (Socket, Socket) {
+        h.pair(AddressFamily::Inet, SocketType::Stream).unwrap()
+    }
+
+    /// Associates the socket with a fresh completion port, key 123.
+    pub fn with_port(h: &mut Host, s: Socket) -> Port {
+        let port = h.create_io_completion_port();
+        h.associate_with_port(s, port, 123)
+            .expect("an overlapped socket joins a new port");
+        port
+    }
+
+    pub fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
+        h.wsa_ioctl(call).returned().expect("the call returned")
+    }
+
+    pub const OV: OverlappedId = OverlappedId(1);
+}

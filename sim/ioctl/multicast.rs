@@ -49,9 +49,9 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::outcome::BytesReturned;
 

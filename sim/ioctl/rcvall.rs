@@ -83,9 +83,9 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::model::socket::{protocol, RcvAll};
     use crate::model::{AddressFamily, Host, Socket, SocketType};

@@ -157,22 +157,16 @@ fn change(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
     use crate::errors::NtStatus;
+    use crate::ioctl::test_support::{run, udp, udp6, with_port};
     use crate::ioctl::{IoctlCall, OutBuffer};
     use crate::model::net::{IfAddress, Prefix};
-    use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType};
-    use crate::outcome::BytesReturned;
-    use crate::outcome::{CallReturn, IoctlOutcome};
+    use crate::model::{Host, IoMode, OverlappedId, RoutineId};
+    use crate::outcome::{BytesReturned, CallReturn, IoctlOutcome};
 
     const QUERY: IoctlCode = IoctlCode::SIO_ROUTING_INTERFACE_QUERY;
     const CHANGE: IoctlCode = IoctlCode::SIO_ROUTING_INTERFACE_CHANGE;
-
-    fn udp(host: &mut Host, af: AddressFamily) -> Socket {
-        host.socket_default(af, SocketType::Dgram).unwrap()
-    }
 
     fn sa(s: &str) -> Vec<u8> {
         let mut out = Vec::new();
@@ -180,21 +174,10 @@ mod tests {
         out
     }
 
-    fn run(host: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        host.wsa_ioctl(call).returned().unwrap()
-    }
-
-    fn on_port(host: &mut Host, s: Socket) -> Port {
-        let port = Port(0x900);
-        host.asyncs.ports.insert(port, VecDeque::new());
-        host.sockets.get_mut(&s).unwrap().port = Some((port, 123));
-        port
-    }
-
     #[test]
     fn a_null_bytes_returned_is_efault() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 16];
         let o = run(
             &mut h,
@@ -209,7 +192,7 @@ mod tests {
     #[test]
     fn a_15_byte_input_is_einval_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 15];
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAEINVAL);
@@ -219,7 +202,7 @@ mod tests {
     #[test]
     fn a_null_input_is_einval_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let mut call = IoctlCall::new(s, QUERY).out_len(16);
         call.input = InBuffer::Null { len: 16 };
         let o = run(&mut h, call);
@@ -230,7 +213,7 @@ mod tests {
     #[test]
     fn family_zero_is_eafnosupport_even_with_a_null_output() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 16];
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAEAFNOSUPPORT);
@@ -243,7 +226,7 @@ mod tests {
     #[test]
     fn an_ipv6_destination_on_an_ipv4_socket_is_eafnosupport() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("[::1]:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(28));
         assert_eq!(o.error, ErrorCode::WSAEAFNOSUPPORT);
@@ -252,7 +235,7 @@ mod tests {
     #[test]
     fn the_wildcard_destination_is_einval_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("0.0.0.0:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!((o.result, o.error), (-1, ErrorCode::WSAEINVAL));
@@ -262,7 +245,7 @@ mod tests {
     #[test]
     fn loopback_answers_127_0_0_1_port_0_in_16_bytes() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!((o.result, o.error), (0, ErrorCode::NO_ERROR));
@@ -273,7 +256,7 @@ mod tests {
     #[test]
     fn a_remote_destination_answers_the_eth0_address() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:53");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(100));
         assert_eq!(o.out, sa("192.168.1.10:0"));
@@ -283,7 +266,7 @@ mod tests {
     #[test]
     fn a_15_byte_output_is_efault_with_the_required_size() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(15));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
@@ -294,7 +277,7 @@ mod tests {
     #[test]
     fn a_null_output_is_efault_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let mut call = IoctlCall::new(s, QUERY).input(&input);
         call.output = OutBuffer::Null { len: 16 };
@@ -306,8 +289,8 @@ mod tests {
     #[test]
     fn overlapped_on_a_port_completes_at_once_with_a_zero_byte_packet() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
-        let port = on_port(&mut h, s);
+        let s = udp(&mut h);
+        let port = with_port(&mut h, s);
         let input = sa("127.0.0.1:0");
         let ov = OverlappedId(1);
         let o = run(
@@ -334,7 +317,7 @@ mod tests {
     #[test]
     fn overlapped_with_a_routine_queues_one_apc_with_size_0() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let o = run(
             &mut h,
@@ -356,7 +339,7 @@ mod tests {
     fn an_unreachable_destination_is_enetunreach() {
         let mut h = Host::default_host();
         h.net.remove_route(Prefix::parse("0.0.0.0/0").unwrap(), 2);
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAENETUNREACH);
@@ -367,7 +350,7 @@ mod tests {
     fn every_interface_down_is_enetdown() {
         let mut h = Host::default_host();
         h.net.set_interface_up(2, false);
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAENETDOWN);
@@ -376,7 +359,7 @@ mod tests {
     #[test]
     fn an_ipv6_link_local_destination_answers_with_the_scope_id() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet6);
+        let s = udp6(&mut h);
         let input = sa("[fe80::1]:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(28));
         assert_eq!(o.bytes_returned, BytesReturned::Written(28));
@@ -386,7 +369,7 @@ mod tests {
     #[test]
     fn an_ipv6_socket_routes_a_mapped_ipv4_destination() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet6);
+        let s = udp6(&mut h);
         let input = sa("[::ffff:8.8.8.8]:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(28));
         assert_eq!(o.out, sa("[::ffff:192.168.1.10]:0"));
@@ -397,7 +380,7 @@ mod tests {
         let mut h = Host::default_host();
         h.net
             .add_address(2, IfAddress::parse("10.0.0.10/24").unwrap());
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("30.1.1.1:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.out, sa("192.168.1.10:0"));
@@ -414,7 +397,7 @@ mod tests {
     #[test]
     fn change_with_the_wildcard_awaits_any_change() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("0.0.0.0:0");
         let mut ctx = Ctx {
             host: &mut h,
@@ -432,7 +415,7 @@ mod tests {
     #[test]
     fn change_with_a_destination_records_its_current_interface() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:53");
         let mut ctx = Ctx {
             host: &mut h,
@@ -450,7 +433,7 @@ mod tests {
     #[test]
     fn change_overlapped_pends_and_nonblocking_without_it_would_block() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:53");
         let o = run(
             &mut h,
@@ -459,7 +442,7 @@ mod tests {
                 .overlapped(OverlappedId(3), None, None),
         );
         assert_eq!(o.error, ErrorCode::WSA_IO_PENDING);
-        h.sockets.get_mut(&s).unwrap().mode = crate::model::IoMode::NonBlocking;
+        h.sockets.get_mut(&s).unwrap().set_mode(IoMode::NonBlocking);
         let o = run(&mut h, IoctlCall::new(s, CHANGE).input(&input));
         assert_eq!(o.error, ErrorCode::WSAEWOULDBLOCK);
         assert!(matches!(
@@ -474,7 +457,7 @@ mod tests {
     #[test]
     fn change_checks_its_input_like_the_query() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 16];
         let o = run(&mut h, IoctlCall::new(s, CHANGE).input(&input));
         assert_eq!(o.error, ErrorCode::WSAEAFNOSUPPORT);

@@ -122,9 +122,9 @@ fn snapshot(host: &Host, sock: &SocketState, version: TcpInfoVersion) -> TcpInfo
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::outcome::BytesReturned;
     use crate::winsock::MsgFlags;
