@@ -568,7 +568,9 @@ impl Host {
         let rec = self.asyncs.overlapped.entry(ov.overlapped).or_default();
         rec.event = ov.event;
         if let Some(ev) = ov.event {
-            // The kernel resets the caller's event when it accepts an overlapped request.
+            // Choice (no evidence: no observation looks at the event before completion):
+            // the caller's event is reset when the request is accepted, so that it is
+            // signaled only by this request's completion.
             self.asyncs.events.entry(ev).or_default().signaled = false;
         }
         self.start_op(Operation {

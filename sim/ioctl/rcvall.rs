@@ -36,9 +36,6 @@ use crate::model::socket::{protocol, RcvAll};
 use crate::model::{AddressFamily, SocketType};
 use crate::wire::rcvall::RcvallValue;
 
-/// IPPROTO_IPV6 (41): the protocol of an IPv6 raw socket that SIO_RCVALL accepts.
-const IPPROTO_IPV6: i32 = 41;
-
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let value = match ctx.read_input() {
         Err(e) => return Reply::untouched(e),
@@ -52,7 +49,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let fits = sock.kind == SocketType::Raw
         && match (code, sock.af) {
             (IoctlCode::SIO_RCVALL, AddressFamily::Inet) => sock.protocol == protocol::IP,
-            (IoctlCode::SIO_RCVALL, AddressFamily::Inet6) => sock.protocol == IPPROTO_IPV6,
+            (IoctlCode::SIO_RCVALL, AddressFamily::Inet6) => sock.protocol == protocol::IPV6,
             (IoctlCode::SIO_RCVALL_MCAST, AddressFamily::Inet) => sock.protocol == protocol::UDP,
             (IoctlCode::SIO_RCVALL_IGMPMCAST, AddressFamily::Inet) => {
                 sock.protocol == protocol::IGMP

@@ -18,15 +18,18 @@
 //! untouched), the socket (not TCP: WSAEINVAL, count 0). Success writes the structure
 //! and its size. The structure is filled from what the model knows: the state (CLOSED
 //! before connect, LISTEN, SYN_SENT, ESTABLISHED, CLOSE_WAIT once the peer has closed),
-//! the MSS (65495 over loopback, 1460 otherwise, while connected), SO_RCVBUF as RcvBuf,
-//! the receive window left (SO_RCVBUF minus queued bytes) and the peer's as SndWnd.
-//! Byte counters, RTT, congestion and timing fields are 0: the model does not track them.
+//! the MSS and windows while connected (values below, chosen without evidence), and
+//! SO_RCVBUF as RcvBuf. Byte counters, RTT, congestion and timing fields are 0: the
+//! model does not track them.
 //!
 //! Choices (no evidence; docs/evidence.md 6): version 1 is accepted (mstcpip.h defines
 //! TCP_INFO_v1); an unconnected TCP socket answers with its state rather than an error;
 //! UDP and raw sockets get WSAEINVAL ("not applicable to the socket type"); the
 //! loopback fast path's errors for UDP and after connect are WSAEINVAL; `cbOutBuffer`
-//! of the fast-path call is ignored.
+//! of the fast-path call is ignored; the MSS of a connection is 65495 over loopback
+//! (65535 less 40 bytes of IP and TCP headers) and 1460 otherwise (1500 less 40);
+//! RcvWnd is SO_RCVBUF minus the bytes waiting to be received, and SndWnd the same
+//! figure for the peer (the model has no real TCP window).
 
 use super::fion::readable_bytes;
 use super::{Ctx, InBuffer, OutBuffer, Reply};
@@ -107,6 +110,7 @@ fn snapshot(host: &Host, sock: &SocketState, version: TcpInfoVersion) -> TcpInfo
             } else {
                 TCPSTATE_CLOSE_WAIT
             };
+            // Choice (no evidence): the MSS and windows of the module doc's Choices.
             info.mss = if remote.ip().is_loopback() {
                 65495
             } else {

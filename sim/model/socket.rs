@@ -58,6 +58,8 @@ pub mod protocol {
     pub const TCP: i32 = 6;
     /// IPPROTO_UDP.
     pub const UDP: i32 = 17;
+    /// IPPROTO_IPV6 (41): for AF_INET6 raw sockets, what SIO_RCVALL accepts.
+    pub const IPV6: i32 = 41;
     /// IPPROTO_ICMPV6.
     pub const ICMPV6: i32 = 58;
 }
