@@ -86,7 +86,8 @@ pub enum Fidelity {
     /// The model validates and keeps the value so that later reads see it; nothing else
     /// in the model depends on it.
     Stored,
-    /// Windows does not support the code; the model gives Windows' defined failure.
+    /// Windows (its TCP/IP provider) does not support the code; the model gives Windows'
+    /// defined failure.
     Unsupported,
 }
 
@@ -136,7 +137,7 @@ codes! {
     /// Associates the socket with a companion interface's handle.
     SIO_ASSOCIATE_HANDLE = 0x8800_0001, Stored;
     /// Drops the oldest datagram instead of the newest when the receive queue overflows.
-    SIO_ENABLE_CIRCULAR_QUEUEING = 0x2800_0002, Stored;
+    SIO_ENABLE_CIRCULAR_QUEUEING = 0x2800_0002, Simulated;
     /// Asks the provider to discover the route to an address (an IPX relic).
     SIO_FIND_ROUTE = 0x4800_0003, Unsupported;
     /// Discards the socket's send queue.
@@ -145,16 +146,16 @@ codes! {
     SIO_GET_BROADCAST_ADDRESS = 0x4800_0005, Simulated;
     /// Returns the address of an extension function named by its GUID.
     SIO_GET_EXTENSION_FUNCTION_POINTER = 0xC800_0006, Simulated;
-    /// Returns the socket's QOS structure.
-    SIO_GET_QOS = 0xC800_0007, Stored;
+    /// Would return the socket's QOS; Windows' TCP/IP provider has no QoS (WSAENOPROTOOPT).
+    SIO_GET_QOS = 0xC800_0007, Unsupported;
     /// Reserved: returns a socket group's QOS.
     SIO_GET_GROUP_QOS = 0xC800_0008, Unsupported;
     /// Turns loopback of multipoint (multicast) data on or off; input BOOL.
     SIO_MULTIPOINT_LOOPBACK = 0x8800_0009, Stored;
     /// Sets the multicast scope (IP TTL); input int.
     SIO_MULTICAST_SCOPE = 0x8800_000A, Stored;
-    /// Associates a QOS structure with the socket.
-    SIO_SET_QOS = 0x8800_000B, Stored;
+    /// Would set the socket's QOS; Windows' TCP/IP provider has no QoS (WSAENOPROTOOPT).
+    SIO_SET_QOS = 0x8800_000B, Unsupported;
     /// Reserved: sets a socket group's QOS.
     SIO_SET_GROUP_QOS = 0x8800_000C, Unsupported;
     /// Returns the handle of the socket in a companion interface.
@@ -167,7 +168,7 @@ codes! {
     SIO_ADDRESS_LIST_QUERY = 0x4800_0016, Simulated;
     /// Completes when the list of bindable local addresses changes.
     SIO_ADDRESS_LIST_CHANGE = 0x2800_0017, Simulated;
-    /// Sorts a list of destination addresses by preference (RFC 3484 style).
+    /// Sorts a list of destination addresses by preference (simplified RFC 6724 order).
     SIO_ADDRESS_LIST_SORT = 0xC800_0019, Simulated;
     /// Returns the base service provider's handle for a layered socket.
     SIO_BSP_HANDLE = 0x4800_001B, Simulated;
@@ -177,7 +178,7 @@ codes! {
     SIO_BSP_HANDLE_POLL = 0x4800_001D, Simulated;
     /// Returns the base (non-layered) socket handle.
     SIO_BASE_HANDLE = 0x4800_0022, Simulated;
-    /// Puts a raw IPv4 socket into promiscuous receive-all mode; input RCVALL_VALUE.
+    /// Puts a raw IP socket (IPv4 or IPv6) into receive-all mode; input RCVALL_VALUE.
     SIO_RCVALL = 0x9800_0001, Stored;
     /// Receives all multicast traffic on a raw UDP socket; input RCVALL_VALUE.
     SIO_RCVALL_MCAST = 0x9800_0002, Stored;
@@ -191,7 +192,7 @@ codes! {
     SIO_LOOPBACK_FAST_PATH = 0x9800_0010, Stored;
     /// Returns TCP connection statistics (TCP_INFO_v0 or v1).
     SIO_TCP_INFO = 0xD800_0027, Simulated;
-    /// Returns the list of the host's IPv4 interfaces as INTERFACE_INFO records.
+    /// Returns the host's addresses of the socket's family as INTERFACE_INFO records.
     SIO_GET_INTERFACE_LIST = 0x4004_747F, Simulated;
     /// Returns the ideal send backlog of a connected TCP socket; output ULONG.
     SIO_IDEAL_SEND_BACKLOG_QUERY = 0x4004_747B, Simulated;

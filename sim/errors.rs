@@ -253,25 +253,6 @@ impl NtStatus {
             other => other.to_winsock(),
         }
     }
-
-    /// The status a synchronous Winsock failure becomes when it is reported through an
-    /// OVERLAPPED instead (the inverse of `to_winsock` for the errors the model uses).
-    pub fn from_winsock(error: ErrorCode) -> NtStatus {
-        match error {
-            ErrorCode::NO_ERROR => NtStatus::STATUS_SUCCESS,
-            ErrorCode::WSAEOPNOTSUPP => NtStatus::STATUS_NOT_SUPPORTED,
-            ErrorCode::WSAEFAULT => NtStatus::STATUS_BUFFER_TOO_SMALL,
-            ErrorCode::WSAEMSGSIZE => NtStatus::STATUS_BUFFER_OVERFLOW,
-            ErrorCode::ERROR_OPERATION_ABORTED => NtStatus::STATUS_CANCELLED,
-            ErrorCode::WSAENOTSOCK => NtStatus::STATUS_INVALID_HANDLE,
-            ErrorCode::WSAEWOULDBLOCK => NtStatus::STATUS_DEVICE_NOT_READY,
-            ErrorCode::WSAENOTCONN => NtStatus::STATUS_INVALID_CONNECTION,
-            ErrorCode::WSAECONNRESET => NtStatus::STATUS_CONNECTION_RESET,
-            ErrorCode::WSAECONNABORTED => NtStatus::STATUS_CONNECTION_ABORTED,
-            ErrorCode::WSAENETUNREACH => NtStatus::STATUS_NETWORK_UNREACHABLE,
-            _ => NtStatus::STATUS_INVALID_PARAMETER,
-        }
-    }
 }
 
 impl fmt::Display for ErrorCode {

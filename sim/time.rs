@@ -21,17 +21,6 @@ impl Timeout {
     }
 }
 
-impl Instant {
-    /// The instant `ms` milliseconds later, or `None` for an infinite timeout.
-    pub fn after(self, timeout: Timeout) -> Option<Instant> {
-        if timeout.is_infinite() {
-            None
-        } else {
-            Some(Instant(self.0 + u64::from(timeout.0)))
-        }
-    }
-}
-
 impl fmt::Display for Instant {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "t={}ms", self.0)

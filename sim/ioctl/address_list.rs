@@ -81,16 +81,16 @@ use crate::model::net::Network;
 use crate::model::overlapped::Awaiting;
 use crate::model::AddressFamily;
 use crate::outcome::BytesReturned;
-use crate::wire::address_list::{entry_len, header_len, required_len, SocketAddressList};
-use crate::wire::sockaddr::{parse_sockaddr, sockaddr_len, AF_INET6, SOCKADDR_IN6_LEN};
-use crate::wire::{read_i32, read_ptr, read_u16, PointerSize};
+use crate::wire::address_list::{entry_len, header_len, SocketAddressList};
+use crate::wire::sockaddr::parse_sockaddr;
+use crate::wire::{read_i32, read_ptr, PointerSize};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
         IoctlCode::SIO_ADDRESS_LIST_QUERY => query(ctx),
         IoctlCode::SIO_ADDRESS_LIST_CHANGE => Reply::Await(Awaiting::AddressListChange),
         IoctlCode::SIO_ADDRESS_LIST_SORT => sort(ctx),
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
@@ -103,41 +103,34 @@ pub(crate) fn bindable_addresses(net: &Network, af: AddressFamily) -> Vec<Socket
         .collect()
 }
 
-/// The output checks shared by QUERY and SORT (module doc, steps 2 and 3); `Ok` means
-/// the list fits.
-fn check_list_output(output: OutBuffer, req: u32, ptr: PointerSize) -> Result<(), Reply> {
-    let len = output.len();
-    if len != 0 && (len as usize) < header_len(ptr) {
-        return Err(Reply::fail(ErrorCode::WSAEINVAL, BytesReturned::Written(0)));
-    }
+/// Emits `list` if the output buffer takes it: otherwise (NULL, invalid or smaller than
+/// the list) WSAEFAULT with `lpcbBytesReturned` = the list's size, nothing written. The
+/// last output check of both QUERY (module doc, step 3) and SORT.
+fn emit_if_it_fits(output: OutBuffer, list: &SocketAddressList, ptr: PointerSize) -> Reply {
+    let size = list.buffer_len(ptr);
+    let req = u32::try_from(size).unwrap_or(u32::MAX);
     match output {
-        OutBuffer::Capacity(n) if n >= req => Ok(()),
-        _ => Err(Reply::fail(
-            ErrorCode::WSAEFAULT,
-            BytesReturned::Written(req),
-        )),
+        OutBuffer::Capacity(n) if n >= req => {
+            let mut out = Vec::with_capacity(size);
+            list.emit(OUT_BUFFER_BASE, ptr, &mut out);
+            Reply::done(out)
+        }
+        _ => Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(req)),
     }
-}
-
-fn emit_list(addresses: Vec<SocketAddr>, ptr: PointerSize) -> Reply {
-    let list = SocketAddressList { addresses };
-    let mut out = Vec::with_capacity(list.buffer_len(ptr));
-    list.emit(OUT_BUFFER_BASE, ptr, &mut out);
-    Reply::done(out)
 }
 
 fn query(ctx: &mut Ctx) -> Reply {
     if !ctx.call.input.is_empty() {
-        return Reply::fail(ErrorCode::WSAEINVAL, BytesReturned::Written(0));
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     let ptr = ctx.host.config.pointer_size;
-    let addresses = bindable_addresses(&ctx.host.net, ctx.sock().af);
-    let sum: usize = addresses.iter().map(sockaddr_len).sum();
-    let req = u32::try_from(required_len(addresses.len(), sum, ptr)).unwrap_or(u32::MAX);
-    if let Err(reply) = check_list_output(ctx.call.output, req, ptr) {
-        return reply;
+    // Module doc, step 2: a buffer too small for the header, whatever the pointer.
+    let len = ctx.call.output.len();
+    if len != 0 && (len as usize) < header_len(ptr) {
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
-    emit_list(addresses, ptr)
+    let addresses = bindable_addresses(&ctx.host.net, ctx.sock().af);
+    emit_if_it_fits(ctx.call.output, &SocketAddressList { addresses }, ptr)
 }
 
 /// Reads SORT's input list (module doc for the errors).
@@ -167,9 +160,7 @@ fn read_sort_input(input: InBuffer, ptr: PointerSize) -> Result<Vec<SocketAddrV6
             .ok_or(ErrorCode::WSAEFAULT)?;
         let end = offset.checked_add(len).ok_or(ErrorCode::WSAEFAULT)?;
         let sockaddr = bytes.get(offset..end).ok_or(ErrorCode::WSAEFAULT)?;
-        if len < SOCKADDR_IN6_LEN || read_u16(sockaddr) != Some(AF_INET6) {
-            return Err(ErrorCode::WSAEINVAL);
-        }
+        // Anything but a whole SOCKADDR_IN6 (a short one is truncated) is WSAEINVAL.
         match parse_sockaddr(sockaddr) {
             Ok(SocketAddr::V6(a)) => out.push(a),
             _ => return Err(ErrorCode::WSAEINVAL),
@@ -235,7 +226,7 @@ fn sort(ctx: &mut Ctx) -> Reply {
     let ptr = ctx.host.config.pointer_size;
     let dests = match read_sort_input(ctx.call.input, ptr) {
         Ok(d) => d,
-        Err(e) => return Reply::fail(e, BytesReturned::Untouched),
+        Err(e) => return Reply::untouched(e),
     };
     ctx.host.net.ensure_index();
     let net = &ctx.host.net;
@@ -272,43 +263,25 @@ fn sort(ctx: &mut Ctx) -> Reply {
         ranked.push((key, pos, d));
     }
     ranked.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
-    let addresses: Vec<SocketAddr> = ranked
+    let addresses = ranked
         .into_iter()
         .map(|(_, _, d)| SocketAddr::V6(d))
         .collect();
-    let req = u32::try_from(required_len(
-        addresses.len(),
-        addresses.len() * SOCKADDR_IN6_LEN,
-        ptr,
-    ))
-    .unwrap_or(u32::MAX);
-    match ctx.call.output {
-        OutBuffer::Capacity(n) if n >= req => emit_list(addresses, ptr),
-        _ => Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(req)),
-    }
+    emit_if_it_fits(ctx.call.output, &SocketAddressList { addresses }, ptr)
 }
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
     use crate::errors::NtStatus;
+    use crate::ioctl::test_support::{run, tcp, tcp6, with_port};
     use crate::ioctl::IoctlCall;
     use crate::model::net::{IfAddress, Interface, InterfaceKind};
-    use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType, ThreadId};
+    use crate::model::{Host, OverlappedId, RoutineId, ThreadId};
     use crate::outcome::IoctlOutcome;
 
     const QUERY: IoctlCode = IoctlCode::SIO_ADDRESS_LIST_QUERY;
     const SORT: IoctlCode = IoctlCode::SIO_ADDRESS_LIST_SORT;
-
-    fn tcp(host: &mut Host, af: AddressFamily) -> Socket {
-        host.socket_default(af, SocketType::Stream).unwrap()
-    }
-
-    fn run(host: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        host.wsa_ioctl(call).returned().unwrap()
-    }
 
     fn parsed(o: &IoctlOutcome, ptr: PointerSize) -> Vec<String> {
         SocketAddressList::parse(&o.out, OUT_BUFFER_BASE, ptr)
@@ -338,7 +311,7 @@ mod tests {
     #[test]
     fn the_default_host_lists_only_the_eth0_address_in_40_bytes() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!((o.result, o.error), (0, ErrorCode::NO_ERROR));
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -348,7 +321,7 @@ mod tests {
     #[test]
     fn addresses_come_in_interface_then_address_order_with_link_local_kept_off_loopback() {
         let mut h = host_with_wlan();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(
             parsed(&o, PointerSize::Bits64),
@@ -359,7 +332,7 @@ mod tests {
     #[test]
     fn an_ipv6_socket_lists_ipv6_addresses_with_link_local_scope_ids() {
         let mut h = host_with_wlan();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(
             parsed(&o, PointerSize::Bits64),
@@ -371,7 +344,7 @@ mod tests {
     fn a_down_interface_is_not_listed() {
         let mut h = host_with_wlan();
         h.net.set_interface_up(2, false);
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(
             parsed(&o, PointerSize::Bits64),
@@ -383,7 +356,7 @@ mod tests {
     fn a_32_bit_caller_gets_the_32_bit_layout() {
         let mut h = Host::default_host();
         h.config.pointer_size = PointerSize::Bits32;
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1024));
         assert_eq!(o.bytes_returned, BytesReturned::Written(28));
         assert_eq!(parsed(&o, PointerSize::Bits32), ["192.168.1.10:0"]);
@@ -392,7 +365,7 @@ mod tests {
     #[test]
     fn a_null_zero_length_output_is_efault_with_req() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -401,7 +374,7 @@ mod tests {
     #[test]
     fn a_null_output_with_a_length_is_efault_with_req() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let mut call = IoctlCall::new(s, QUERY);
         call.output = OutBuffer::Null { len: 1024 };
         let o = run(&mut h, call);
@@ -412,7 +385,7 @@ mod tests {
     #[test]
     fn a_zero_length_buffer_is_efault_with_req() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(0));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -421,7 +394,7 @@ mod tests {
     #[test]
     fn a_one_byte_buffer_is_einval_with_zero() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(1));
         assert_eq!(o.error, ErrorCode::WSAEINVAL);
         assert_eq!(o.bytes_returned, BytesReturned::Written(0));
@@ -430,7 +403,7 @@ mod tests {
     #[test]
     fn a_header_only_buffer_is_efault_with_req_and_nothing_written() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, QUERY).out_len(8));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
         assert_eq!(o.bytes_returned, BytesReturned::Written(40));
@@ -440,7 +413,7 @@ mod tests {
     #[test]
     fn an_input_buffer_is_einval() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, QUERY).input(&[0; 4]).out_len(1024),
@@ -451,10 +424,8 @@ mod tests {
     #[test]
     fn overlapped_failures_are_synchronous_and_queue_nothing() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
-        let port = Port(5);
-        h.asyncs.ports.insert(port, VecDeque::new());
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
+        let s = tcp(&mut h);
+        let port = with_port(&mut h, s);
         for (len, error, n) in [
             (0, ErrorCode::WSAEFAULT, 40),
             (1, ErrorCode::WSAEINVAL, 0),
@@ -491,7 +462,7 @@ mod tests {
     #[test]
     fn overlapped_with_a_routine_writes_req_and_queues_an_apc() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, QUERY).out_len(1024).overlapped(
@@ -507,7 +478,7 @@ mod tests {
     #[test]
     fn change_pends_with_an_overlapped() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet);
+        let s = tcp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, IoctlCode::SIO_ADDRESS_LIST_CHANGE).overlapped(
@@ -532,7 +503,7 @@ mod tests {
     #[test]
     fn sort_puts_loopback_then_reachable_then_unreachable_and_drops_the_unspecified() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(
             &[
                 "[2001:db8::1]:80",
@@ -563,7 +534,7 @@ mod tests {
             interface: 3,
             metric: 10,
         });
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(
             &["[2001:db9::5]:1", "[2001:db8::5]:1", "[fe80::1]:1"],
             PointerSize::Bits64,
@@ -578,7 +549,7 @@ mod tests {
     #[test]
     fn sort_refuses_an_ipv4_entry() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(&["8.8.8.8:80"], PointerSize::Bits64);
         let o = run(&mut h, IoctlCall::new(s, SORT).input(&input).out_len(1024));
         assert_eq!(o.error, ErrorCode::WSAEINVAL);
@@ -588,7 +559,7 @@ mod tests {
     #[test]
     fn sort_faults_on_a_pointer_outside_the_input() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let mut input = sort_input(&["[::1]:80"], PointerSize::Bits64);
         input[8..16].copy_from_slice(&0x10u64.to_le_bytes());
         let o = run(&mut h, IoctlCall::new(s, SORT).input(&input).out_len(1024));
@@ -598,7 +569,7 @@ mod tests {
     #[test]
     fn sort_with_a_short_output_is_efault_with_the_size() {
         let mut h = Host::default_host();
-        let s = tcp(&mut h, AddressFamily::Inet6);
+        let s = tcp6(&mut h);
         let input = sort_input(&["[::1]:80"], PointerSize::Bits32);
         h.config.pointer_size = PointerSize::Bits32;
         let o = run(&mut h, IoctlCall::new(s, SORT).input(&input).out_len(20));

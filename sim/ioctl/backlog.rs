@@ -24,7 +24,6 @@
 //! look); the change code takes the query's socket-kind and state errors; the ISB of a
 //! non-loopback connection is also 0x10000 (the model has no bandwidth-delay product).
 
-use super::fion::{buffer_fault, refused};
 use super::{Ctx, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
@@ -37,14 +36,14 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let query = ctx.call.code == IoctlCode::SIO_IDEAL_SEND_BACKLOG_QUERY;
     if query {
         if let Err(e) = ctx.check_output(4) {
-            return buffer_fault(e);
+            return Reply::untouched(e);
         }
     }
     if !ctx.sock().is_tcp() {
-        return refused(ErrorCode::WSAEOPNOTSUPP);
+        return Reply::refused(ErrorCode::WSAEOPNOTSUPP);
     }
     if !ctx.sock().state.is_connected() {
-        return refused(ErrorCode::WSAENOTCONN);
+        return Reply::refused(ErrorCode::WSAENOTCONN);
     }
     if query {
         Reply::done(IDEAL_SEND_BACKLOG.to_le_bytes().to_vec())
@@ -55,9 +54,9 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::model::IoMode;
     use crate::outcome::{BytesReturned, CallReturn};

@@ -28,26 +28,18 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use super::{Ctx, OutBuffer, Reply};
+use super::{check_sockaddr_output, Ctx, Reply};
 use crate::errors::ErrorCode;
 use crate::model::socket::ConnState;
 use crate::model::AddressFamily;
-use crate::outcome::BytesReturned;
 use crate::wire::sockaddr::{emit_sockaddr, SOCKADDR_IN_LEN};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     if ctx.sock().af == AddressFamily::Inet6 {
-        return Reply::fail(ErrorCode::WSAENOPROTOOPT, BytesReturned::Untouched);
+        return Reply::untouched(ErrorCode::WSAENOPROTOOPT);
     }
-    let need = SOCKADDR_IN_LEN as u32;
-    match ctx.call.output {
-        OutBuffer::Null { .. } | OutBuffer::Invalid { .. } => {
-            return Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Untouched)
-        }
-        OutBuffer::Capacity(n) if n < need => {
-            return Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(need))
-        }
-        OutBuffer::Capacity(_) => {}
+    if let Err(reply) = check_sockaddr_output(ctx.call.output, SOCKADDR_IN_LEN as u32) {
+        return reply;
     }
     let addr = broadcast_for(ctx);
     let mut out = Vec::with_capacity(SOCKADDR_IN_LEN);
@@ -86,20 +78,13 @@ fn broadcast_for(ctx: &mut Ctx) -> Ipv4Addr {
 mod tests {
     use super::*;
     use crate::codes::IoctlCode;
+    use crate::ioctl::test_support::{run, udp, udp6};
     use crate::ioctl::IoctlCall;
     use crate::model::net::Prefix;
-    use crate::model::{Host, OverlappedId, Socket, SocketType};
-    use crate::outcome::IoctlOutcome;
+    use crate::model::{Host, OverlappedId};
+    use crate::outcome::BytesReturned;
 
     const CODE: IoctlCode = IoctlCode::SIO_GET_BROADCAST_ADDRESS;
-
-    fn udp(h: &mut Host, af: AddressFamily) -> Socket {
-        h.socket_default(af, SocketType::Dgram).unwrap()
-    }
-
-    fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        h.wsa_ioctl(call).returned().unwrap()
-    }
 
     fn sa(s: &str) -> Vec<u8> {
         let mut out = Vec::new();
@@ -110,7 +95,7 @@ mod tests {
     #[test]
     fn an_unbound_socket_gets_the_default_route_subnet_broadcast() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, CODE).out_len(16));
         assert_eq!(
             (o.result, o.bytes_returned),
@@ -122,7 +107,7 @@ mod tests {
     #[test]
     fn a_socket_bound_to_loopback_gets_the_loopback_subnet_broadcast() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         h.bind(s, "127.0.0.1:0".parse().unwrap());
         let o = run(&mut h, IoctlCall::new(s, CODE).out_len(16));
         assert_eq!(o.out, sa("127.255.255.255:0"));
@@ -133,7 +118,7 @@ mod tests {
         let mut h = Host::default_host();
         h.net.set_interface_up(2, false);
         h.net.remove_route(Prefix::parse("0.0.0.0/0").unwrap(), 2);
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, CODE).out_len(16));
         assert_eq!(o.out, sa("255.255.255.255:0"));
     }
@@ -141,7 +126,7 @@ mod tests {
     #[test]
     fn an_ipv6_socket_is_enoprotoopt() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet6);
+        let s = udp6(&mut h);
         let o = run(&mut h, IoctlCall::new(s, CODE).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAENOPROTOOPT);
         assert_eq!(o.bytes_returned, BytesReturned::Untouched);
@@ -150,7 +135,7 @@ mod tests {
     #[test]
     fn a_short_output_is_efault_with_16_and_a_null_one_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let o = run(&mut h, IoctlCall::new(s, CODE).out_len(15));
         assert_eq!(
             (o.error, o.bytes_returned),
@@ -166,7 +151,7 @@ mod tests {
     #[test]
     fn overlapped_completes_synchronously() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let o = run(
             &mut h,
             IoctlCall::new(s, CODE)

@@ -23,9 +23,8 @@
 //! Fake addresses: [`FAKE_FUNCTION_BASE`] (64-bit) or [`FAKE_FUNCTION_BASE_32`] (32-bit)
 //! plus 0x10 times (the function's position in `wire::guid::EXTENSION_FUNCTIONS` + 1).
 
-use super::{Ctx, InBuffer, OutBuffer, Reply};
+use super::{Ctx, Reply};
 use crate::errors::ErrorCode;
-use crate::outcome::BytesReturned;
 use crate::wire::guid::{Guid, EXTENSION_FUNCTIONS};
 use crate::wire::{write_ptr, PointerSize};
 
@@ -45,21 +44,19 @@ pub fn fake_function_address(guid: &Guid, ptr: PointerSize) -> Option<u64> {
 }
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
-    let untouched = |e| Reply::fail(e, BytesReturned::Untouched);
-    let bytes = match ctx.call.input {
-        InBuffer::Bytes(b) if b.len() >= Guid::LEN => b,
-        _ => return untouched(ErrorCode::WSAEFAULT),
+    let bytes = match ctx.read_input() {
+        Ok(b) if b.len() >= Guid::LEN => b,
+        _ => return Reply::untouched(ErrorCode::WSAEFAULT),
     };
     let ptr = ctx.host.config.pointer_size;
     let Some(address) = Guid::parse(bytes)
         .ok()
         .and_then(|g| fake_function_address(&g, ptr))
     else {
-        return untouched(ErrorCode::WSAEINVAL);
+        return Reply::untouched(ErrorCode::WSAEINVAL);
     };
-    match ctx.call.output {
-        OutBuffer::Capacity(n) if n as usize >= ptr.bytes() => {}
-        _ => return untouched(ErrorCode::WSAEFAULT),
+    if let Err(e) = ctx.check_output(ptr.bytes() as u32) {
+        return Reply::untouched(e);
     }
     let mut out = Vec::with_capacity(ptr.bytes());
     write_ptr(address, ptr, &mut out);
@@ -68,29 +65,17 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
     use crate::codes::IoctlCode;
     use crate::errors::NtStatus;
+    use crate::ioctl::test_support::{run, tcp, with_port};
     use crate::ioctl::IoctlCall;
-    use crate::model::{
-        AddressFamily, Host, OverlappedId, Port, RoutineId, Socket, SocketType, ThreadId,
-    };
-    use crate::outcome::IoctlOutcome;
+    use crate::model::{Host, OverlappedId, RoutineId, ThreadId};
+    use crate::outcome::BytesReturned;
     use crate::wire::guid::{WSAID_ACCEPTEX, WSAID_CONNECTEX};
     use crate::wire::read_u64;
 
     const CODE: IoctlCode = IoctlCode::SIO_GET_EXTENSION_FUNCTION_POINTER;
-
-    fn tcp(h: &mut Host) -> Socket {
-        h.socket_default(AddressFamily::Inet, SocketType::Stream)
-            .unwrap()
-    }
-
-    fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        h.wsa_ioctl(call).returned().unwrap()
-    }
 
     fn guid(g: Guid) -> Vec<u8> {
         let mut out = Vec::new();
@@ -114,6 +99,7 @@ mod tests {
             .iter()
             .map(|(_, g)| fake_function_address(g, PointerSize::Bits64).unwrap())
             .collect();
+        seen.sort_unstable();
         seen.dedup();
         assert_eq!(seen.len(), EXTENSION_FUNCTIONS.len());
     }
@@ -133,9 +119,7 @@ mod tests {
     fn a_bogus_guid_overlapped_is_einval_untouched_and_queues_nothing() {
         let mut h = Host::default_host();
         let s = tcp(&mut h);
-        let port = Port(1);
-        h.asyncs.ports.insert(port, VecDeque::new());
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
+        let port = with_port(&mut h, s);
         let input = guid(Guid::new(0xdeadbeef, 0, 0, [0; 8]));
         let ov = OverlappedId(1);
         let o = run(
@@ -157,9 +141,7 @@ mod tests {
     fn overlapped_success_queues_a_zero_byte_packet() {
         let mut h = Host::default_host();
         let s = tcp(&mut h);
-        let port = Port(1);
-        h.asyncs.ports.insert(port, VecDeque::new());
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
+        let port = with_port(&mut h, s);
         let input = guid(WSAID_ACCEPTEX);
         let o = run(
             &mut h,

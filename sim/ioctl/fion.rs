@@ -39,8 +39,6 @@ use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::socket::RecvQueue;
 use crate::model::{IoMode, SocketState};
-use crate::outcome::BytesReturned;
-use crate::wire::read_u32;
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
@@ -53,40 +51,14 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
             let at_mark = at_mark(ctx.sock());
             out_u32(ctx, u32::from(at_mark))
         }
-        _ => super::unsupported(ctx),
-    }
-}
-
-/// Reads the 4-byte integer input of a BOOL/int/u_long code. Shorter than 4 bytes, NULL
-/// or invalid: WSAEFAULT. Longer inputs are accepted and only the first 4 bytes count.
-pub(super) fn input_u32(ctx: &Ctx) -> Result<u32, ErrorCode> {
-    let bytes = ctx.read_input()?;
-    read_u32(bytes).ok_or(ErrorCode::WSAEFAULT)
-}
-
-/// A failure of a buffer check: `*lpcbBytesReturned` stays as the caller left it.
-pub(super) fn buffer_fault(error: ErrorCode) -> Reply {
-    Reply::fail(error, BytesReturned::Untouched)
-}
-
-/// A failure the provider reports after taking the request (socket kind or state):
-/// `*lpcbBytesReturned` is written with 0, as for W036, W053 and W123.
-pub(super) fn refused(error: ErrorCode) -> Reply {
-    Reply::fail(error, BytesReturned::Written(0))
-}
-
-/// A success with no output: `*lpcbBytesReturned` = 0 (W030, W044).
-pub(super) fn done_empty() -> Reply {
-    Reply::Done {
-        out: Vec::new(),
-        bytes_returned: BytesReturned::Written(0),
+        _ => super::unsupported(),
     }
 }
 
 fn fionbio(ctx: &mut Ctx) -> Reply {
-    let value = match input_u32(ctx) {
+    let value = match ctx.input_u32() {
         Ok(v) => v,
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
     };
     let mode = ctx.sock().mode;
     let next = match (value != 0, mode.is_selected()) {
@@ -94,16 +66,16 @@ fn fionbio(ctx: &mut Ctx) -> Reply {
         (true, true) => mode,
         (true, false) => IoMode::NonBlocking,
         // Back to blocking is refused while a selection is active (W036, W039).
-        (false, true) => return refused(ErrorCode::WSAEINVAL),
+        (false, true) => return Reply::refused(ErrorCode::WSAEINVAL),
         (false, false) => IoMode::Blocking,
     };
     ctx.sock_mut().set_mode(next);
-    done_empty()
+    Reply::done_empty()
 }
 
 fn out_u32(ctx: &Ctx, value: u32) -> Reply {
     if let Err(e) = ctx.check_output(4) {
-        return buffer_fault(e);
+        return Reply::untouched(e);
     }
     Reply::done(value.to_le_bytes().to_vec())
 }
@@ -128,62 +100,10 @@ pub(crate) fn at_mark(sock: &SocketState) -> bool {
 }
 
 #[cfg(test)]
-pub(super) mod support {
-    //! Helpers shared by the family tests.
-    use crate::ioctl::IoctlCall;
-    use crate::model::{
-        AddressFamily, Host, HostConfig, Network, OverlappedId, Port, Socket, SocketType,
-    };
-    use crate::outcome::IoctlOutcome;
-
-    pub fn host() -> Host {
-        Host::default_host()
-    }
-
-    pub fn admin_host() -> Host {
-        Host::new(
-            Network::default_host(),
-            HostConfig {
-                privileged: true,
-                ..HostConfig::default()
-            },
-        )
-    }
-
-    pub fn tcp(h: &mut Host) -> Socket {
-        h.socket_default(AddressFamily::Inet, SocketType::Stream)
-            .unwrap()
-    }
-
-    pub fn udp(h: &mut Host) -> Socket {
-        h.socket_default(AddressFamily::Inet, SocketType::Dgram)
-            .unwrap()
-    }
-
-    pub fn tcp_pair(h: &mut Host) -> (Socket, Socket) {
-        h.pair(AddressFamily::Inet, SocketType::Stream).unwrap()
-    }
-
-    /// Associates the socket with a fresh completion port, key 123.
-    pub fn with_port(h: &mut Host, s: Socket) -> Port {
-        let port = h.create_io_completion_port();
-        h.asyncs.ports.entry(port).or_default();
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
-        port
-    }
-
-    pub fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        h.wsa_ioctl(call).returned().expect("the call returned")
-    }
-
-    pub const OV: OverlappedId = OverlappedId(1);
-}
-
-#[cfg(test)]
 mod tests {
-    use super::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::{InBuffer, IoctlCall, OutBuffer};
     use crate::model::socket::NetworkEvents;
     use crate::model::{Event, IoMode};

@@ -44,10 +44,9 @@
 //! - Output failures leave `*lpcbBytesReturned` untouched (the buffer-check pattern of
 //!   W004).
 
-use super::fion::{buffer_fault, done_empty, refused};
 use super::{Ctx, Reply};
 use crate::codes::IoctlCode;
-use crate::errors::{ErrorCode, NtStatus};
+use crate::errors::ErrorCode;
 use crate::wire::{read_ptr, read_u32, write_ptr};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
@@ -56,7 +55,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
         IoctlCode::SIO_TRANSLATE_HANDLE => translate(ctx),
         IoctlCode::SIO_BSP_HANDLE_POLL => {
             if ctx.call.overlapped.is_some() {
-                return buffer_fault(ErrorCode::WSAEFAULT);
+                return Reply::untouched(ErrorCode::WSAEFAULT);
             }
             base_handle(ctx)
         }
@@ -66,22 +65,18 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
             if ctx.is_overlapped() {
                 // W074, W076: the overlapped form is not supported, reported
                 // asynchronously.
-                return Reply::Async {
-                    status: NtStatus::STATUS_NOT_SUPPORTED,
-                    info: 0,
-                    out: Vec::new(),
-                };
+                return super::unsupported();
             }
             base_handle(ctx)
         }
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
 fn base_handle(ctx: &mut Ctx) -> Reply {
     let ptr = ctx.host.config.pointer_size;
     if let Err(e) = ctx.check_output(ptr.bytes() as u32) {
-        return buffer_fault(e);
+        return Reply::untouched(e);
     }
     let mut out = Vec::with_capacity(ptr.bytes());
     write_ptr(ctx.call.socket.0, ptr, &mut out);
@@ -96,23 +91,24 @@ fn associate(ctx: &mut Ctx) -> Reply {
         Some((id, handle))
     });
     let Some((id, handle)) = parsed else {
-        return buffer_fault(ErrorCode::WSAEFAULT);
+        return Reply::untouched(ErrorCode::WSAEFAULT);
     };
     let companions = &mut ctx.sock_mut().options.extra_mut().companions;
     match companions.iter_mut().find(|(i, _)| *i == id) {
         Some(entry) => entry.1 = handle,
         None => companions.push((id, handle)),
     }
-    done_empty()
+    Reply::done_empty()
 }
 
 fn translate(ctx: &mut Ctx) -> Reply {
-    let Some(id) = ctx.read_input().ok().and_then(read_u32) else {
-        return buffer_fault(ErrorCode::WSAEFAULT);
+    let id = match ctx.input_u32() {
+        Ok(id) => id,
+        Err(e) => return Reply::untouched(e),
     };
     let ptr = ctx.host.config.pointer_size;
     if let Err(e) = ctx.check_output(ptr.bytes() as u32) {
-        return buffer_fault(e);
+        return Reply::untouched(e);
     }
     let found = ctx
         .sock()
@@ -127,15 +123,15 @@ fn translate(ctx: &mut Ctx) -> Reply {
             write_ptr(handle, ptr, &mut out);
             Reply::done(out)
         }
-        None => refused(ErrorCode::WSAENOPROTOOPT),
+        None => Reply::refused(ErrorCode::WSAENOPROTOOPT),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::model::{Host, HostConfig, Network, RoutineId, ThreadId};
     use crate::outcome::BytesReturned;

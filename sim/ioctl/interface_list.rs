@@ -101,25 +101,15 @@ pub(crate) fn entries(net: &Network, af: AddressFamily) -> Vec<InterfaceInfo> {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::{run, tcp, tcp6, with_port};
     use crate::ioctl::IoctlCall;
-    use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType, ThreadId};
-    use crate::outcome::{BytesReturned, IoctlOutcome};
+    use crate::model::{Host, OverlappedId, RoutineId, ThreadId};
+    use crate::outcome::BytesReturned;
 
     const CODE: IoctlCode = IoctlCode::SIO_GET_INTERFACE_LIST;
-
-    fn tcp(h: &mut Host) -> Socket {
-        h.socket_default(AddressFamily::Inet, SocketType::Stream)
-            .unwrap()
-    }
-
-    fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        h.wsa_ioctl(call).returned().unwrap()
-    }
 
     fn infos(bytes: &[u8]) -> Vec<InterfaceInfo> {
         bytes
@@ -171,9 +161,7 @@ mod tests {
     fn overlapped_pends_and_completes_with_the_real_size() {
         let mut h = Host::default_host();
         let s = tcp(&mut h);
-        let port = Port(3);
-        h.asyncs.ports.insert(port, VecDeque::new());
-        h.sockets.get_mut(&s).unwrap().port = Some((port, 123));
+        let port = with_port(&mut h, s);
         let ov = OverlappedId(1);
         let o = run(
             &mut h,
@@ -222,9 +210,7 @@ mod tests {
     #[test]
     fn an_ipv6_socket_lists_ipv6_addresses() {
         let mut h = Host::default_host();
-        let s = h
-            .socket_default(AddressFamily::Inet6, SocketType::Stream)
-            .unwrap();
+        let s = tcp6(&mut h);
         let o = run(&mut h, IoctlCall::new(s, CODE).out_len(4096));
         let e = infos(&o.out);
         assert_eq!(e.len(), 2);

@@ -24,10 +24,8 @@
 //! zero but names no error). Without an OVERLAPPED, a short input leaves
 //! `*lpcbBytesReturned` untouched as in W047.
 
-use super::fion::{buffer_fault, done_empty, refused};
 use super::{Ctx, InBuffer, Reply};
 use crate::errors::{ErrorCode, NtStatus};
-use crate::model::socket::KeepaliveVals;
 use crate::outcome::BytesReturned;
 use crate::wire::keepalive::TcpKeepalive;
 
@@ -35,7 +33,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let bytes = match ctx.call.input {
         InBuffer::Bytes(b) if !b.is_empty() => b,
         // Length 0, NULL or unreadable (W042, W043).
-        _ => return refused(ErrorCode::WSAEFAULT),
+        _ => return Reply::refused(ErrorCode::WSAEFAULT),
     };
     let Ok(ka) = TcpKeepalive::parse(bytes) else {
         if ctx.is_overlapped() {
@@ -45,17 +43,13 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
                 rec.internal = u64::from(NtStatus::STATUS_PENDING.0);
             }
         }
-        return buffer_fault(ErrorCode::WSAEFAULT);
+        return Reply::untouched(ErrorCode::WSAEFAULT);
     };
     if !ctx.sock().is_tcp() {
-        return refused(ErrorCode::WSAENOPROTOOPT);
+        return Reply::refused(ErrorCode::WSAENOPROTOOPT);
     }
     let opts = &mut ctx.sock_mut().options;
-    opts.keepalive_vals = Some(KeepaliveVals {
-        onoff: ka.onoff,
-        time: ka.time,
-        interval: ka.interval,
-    });
+    opts.keepalive_vals = Some(ka);
     opts.so_keepalive = ka.onoff != 0;
     let on_port = ctx.sock().port.is_some();
     let routine = ctx.call.overlapped.is_some_and(|o| o.routine.is_some());
@@ -66,19 +60,19 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
             bytes_returned: BytesReturned::Untouched,
         }
     } else {
-        done_empty()
+        Reply::done_empty()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::{ErrorCode, NtStatus};
+    use crate::ioctl::test_support::*;
     use crate::ioctl::{InBuffer, IoctlCall};
-    use crate::model::socket::KeepaliveVals;
     use crate::model::RoutineId;
     use crate::outcome::BytesReturned;
+    use crate::wire::keepalive::TcpKeepalive;
 
     fn ka(onoff: u32, time: u32, interval: u32) -> Vec<u8> {
         [onoff, time, interval]
@@ -121,7 +115,7 @@ mod tests {
         let st = h.socket(s).unwrap();
         assert_eq!(
             st.options.keepalive_vals,
-            Some(KeepaliveVals {
+            Some(TcpKeepalive {
                 onoff: 1,
                 time: 1000,
                 interval: 100

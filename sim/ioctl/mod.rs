@@ -30,6 +30,7 @@ use crate::model::overlapped::{Awaiting, BlockedCall, Delivery, OpState, Operati
 use crate::model::socket::NetworkEvents;
 use crate::model::{Event, Host, OverlappedId, RoutineId, Socket, SocketState, ThreadId};
 use crate::outcome::{BytesReturned, CallReturn, IoctlOutcome};
+use crate::wire::read_u32;
 
 /// The virtual address at which the model places the caller's output buffer. Outputs
 /// that hold pointers into themselves (SOCKET_ADDRESS_LIST of SIO_ADDRESS_LIST_QUERY and
@@ -238,6 +239,25 @@ impl Reply {
             bytes_returned: BytesReturned::Written(n),
         }
     }
+
+    /// A success with no output: `*lpcbBytesReturned` = 0 (W030, W044).
+    pub(crate) fn done_empty() -> Reply {
+        Reply::Done {
+            out: Vec::new(),
+            bytes_returned: BytesReturned::Written(0),
+        }
+    }
+
+    /// A failure of a buffer check: `*lpcbBytesReturned` stays as the caller left it.
+    pub(crate) fn untouched(error: ErrorCode) -> Reply {
+        Reply::fail(error, BytesReturned::Untouched)
+    }
+
+    /// A failure the provider reports after taking the request (socket kind or state):
+    /// `*lpcbBytesReturned` is written with 0, as for W036, W053 and W123.
+    pub(crate) fn refused(error: ErrorCode) -> Reply {
+        Reply::fail(error, BytesReturned::Written(0))
+    }
 }
 
 /// What a family handler sees: the host and the call. The socket is known to be open.
@@ -278,6 +298,14 @@ impl Ctx<'_, '_> {
         }
     }
 
+    /// Reads the 4-byte integer input of a BOOL/int/u_long code. Shorter than 4 bytes,
+    /// NULL or invalid: WSAEFAULT. Longer inputs are accepted and only the first 4 bytes
+    /// count.
+    pub fn input_u32(&self) -> Result<u32, ErrorCode> {
+        let bytes = self.read_input()?;
+        read_u32(bytes).ok_or(ErrorCode::WSAEFAULT)
+    }
+
     /// Checks that the output buffer can take `needed` bytes: WSAEFAULT when it is too
     /// small, NULL or invalid.
     pub fn check_output(&self, needed: u32) -> Result<(), ErrorCode> {
@@ -291,11 +319,28 @@ impl Ctx<'_, '_> {
 /// The defined answer to a code Windows does not support: WSAEOPNOTSUPP with
 /// `*lpcbBytesReturned` = 0, or, overlapped, a pending request that completes with
 /// STATUS_NOT_SUPPORTED (observations W053–W056, section 2 item 3).
-pub(crate) fn unsupported(_ctx: &mut Ctx) -> Reply {
+pub(crate) fn unsupported() -> Reply {
     Reply::Async {
         status: NtStatus::STATUS_NOT_SUPPORTED,
         info: 0,
         out: Vec::new(),
+    }
+}
+
+/// The output check of the codes that answer with one SOCKADDR of `need` bytes
+/// (SIO_ROUTING_INTERFACE_QUERY, SIO_GET_BROADCAST_ADDRESS): a NULL or invalid pointer is
+/// WSAEFAULT with `*lpcbBytesReturned` untouched (W085); a valid buffer smaller than the
+/// sockaddr is WSAEFAULT with `need` written (W084).
+pub(crate) fn check_sockaddr_output(out: OutBuffer, need: u32) -> Result<(), Reply> {
+    match out {
+        OutBuffer::Null { .. } | OutBuffer::Invalid { .. } => {
+            Err(Reply::untouched(ErrorCode::WSAEFAULT))
+        }
+        OutBuffer::Capacity(n) if n < need => Err(Reply::fail(
+            ErrorCode::WSAEFAULT,
+            BytesReturned::Written(need),
+        )),
+        OutBuffer::Capacity(_) => Ok(()),
     }
 }
 
@@ -331,7 +376,7 @@ fn dispatch(ctx: &mut Ctx) -> Reply {
         IoctlCode::SIO_UDP_CONNRESET => udp::call(ctx),
         // FIOASYNC, SIO_FLUSH, SIO_FIND_ROUTE, the group QOS codes and every unknown
         // number (observations 1.4 and section 3).
-        _ => unsupported(ctx),
+        _ => unsupported(),
     }
 }
 
@@ -523,7 +568,9 @@ impl Host {
         let rec = self.asyncs.overlapped.entry(ov.overlapped).or_default();
         rec.event = ov.event;
         if let Some(ev) = ov.event {
-            // The kernel resets the caller's event when it accepts an overlapped request.
+            // Choice (no evidence: no observation looks at the event before completion):
+            // the caller's event is reset when the request is accepted, so that it is
+            // signaled only by this request's completion.
             self.asyncs.events.entry(ev).or_default().signaled = false;
         }
         self.start_op(Operation {
@@ -576,4 +623,70 @@ fn armed_event(awaiting: Awaiting) -> NetworkEvents {
         Awaiting::RoutingInterfaceChange { .. } => NetworkEvents::ROUTING_INTERFACE_CHANGE,
         Awaiting::SendBacklogChange | Awaiting::Immediate => NetworkEvents::NONE,
     }
+}
+
+#[cfg(test)]
+pub(super) mod test_support {
+    //! Helpers shared by the family tests.
+    use crate::ioctl::IoctlCall;
+    use crate::model::{
+        AddressFamily, Host, HostConfig, Network, OverlappedId, Port, Socket, SocketType,
+    };
+    use crate::outcome::IoctlOutcome;
+
+    pub fn host() -> Host {
+        Host::default_host()
+    }
+
+    pub fn admin_host() -> Host {
+        Host::new(
+            Network::default_host(),
+            HostConfig {
+                privileged: true,
+                ..HostConfig::default()
+            },
+        )
+    }
+
+    /// An overlapped AF_INET stream socket.
+    pub fn tcp(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet, SocketType::Stream)
+            .unwrap()
+    }
+
+    /// An overlapped AF_INET6 stream socket.
+    pub fn tcp6(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet6, SocketType::Stream)
+            .unwrap()
+    }
+
+    /// An overlapped AF_INET datagram socket.
+    pub fn udp(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet, SocketType::Dgram)
+            .unwrap()
+    }
+
+    /// An overlapped AF_INET6 datagram socket.
+    pub fn udp6(h: &mut Host) -> Socket {
+        h.socket_default(AddressFamily::Inet6, SocketType::Dgram)
+            .unwrap()
+    }
+
+    pub fn tcp_pair(h: &mut Host) -> (Socket, Socket) {
+        h.pair(AddressFamily::Inet, SocketType::Stream).unwrap()
+    }
+
+    /// Associates the socket with a fresh completion port, key 123.
+    pub fn with_port(h: &mut Host, s: Socket) -> Port {
+        let port = h.create_io_completion_port();
+        h.associate_with_port(s, port, 123)
+            .expect("an overlapped socket joins a new port");
+        port
+    }
+
+    pub fn run(h: &mut Host, call: IoctlCall) -> IoctlOutcome {
+        h.wsa_ioctl(call).returned().expect("the call returned")
+    }
+
+    pub const OV: OverlappedId = OverlappedId(1);
 }

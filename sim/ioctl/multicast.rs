@@ -19,19 +19,18 @@
 //! the scope is taken as a signed int and must lie in 0..=255 (an IP TTL), else
 //! WSAEINVAL with 0 written. Success writes 0. Output buffers are ignored.
 
-use super::fion::{buffer_fault, done_empty, input_u32, refused};
 use super::{Ctx, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::SocketType;
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
-    let value = match input_u32(ctx) {
+    let value = match ctx.input_u32() {
         Ok(v) => v,
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
     };
     if ctx.sock().kind == SocketType::Stream {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     match ctx.call.code {
         IoctlCode::SIO_MULTIPOINT_LOOPBACK => {
@@ -39,20 +38,20 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
         }
         IoctlCode::SIO_MULTICAST_SCOPE => {
             if value > 255 {
-                return refused(ErrorCode::WSAEINVAL);
+                return Reply::refused(ErrorCode::WSAEINVAL);
             }
             ctx.sock_mut().options.multicast_scope = value;
         }
-        _ => return super::unsupported(ctx),
+        _ => return super::unsupported(),
     }
-    done_empty()
+    Reply::done_empty()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::outcome::BytesReturned;
 

@@ -19,10 +19,9 @@
 
 use super::{Ctx, Reply};
 use crate::errors::ErrorCode;
-use crate::outcome::BytesReturned;
 
 pub(crate) fn call(_ctx: &mut Ctx) -> Reply {
-    Reply::fail(ErrorCode::WSAENOPROTOOPT, BytesReturned::Written(0))
+    Reply::refused(ErrorCode::WSAENOPROTOOPT)
 }
 
 #[cfg(test)]
@@ -31,6 +30,7 @@ mod tests {
     use crate::codes::IoctlCode;
     use crate::ioctl::IoctlCall;
     use crate::model::{AddressFamily, Host, OverlappedId, SocketType};
+    use crate::outcome::BytesReturned;
     use crate::wire::qos::Qos;
     use crate::wire::PointerSize;
 

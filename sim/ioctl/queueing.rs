@@ -15,24 +15,23 @@
 //! ioctl, with `*lpcbBytesReturned` = 0 as provider refusals write (W036, W053).
 //! Datagram and raw sockets succeed and write 0. Buffers passed anyway are ignored.
 
-use super::fion::{done_empty, refused};
 use super::{Ctx, Reply};
 use crate::errors::ErrorCode;
 use crate::model::SocketType;
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     if ctx.sock().kind == SocketType::Stream {
-        return refused(ErrorCode::WSAENOPROTOOPT);
+        return Reply::refused(ErrorCode::WSAENOPROTOOPT);
     }
     ctx.sock_mut().options.circular_queueing = true;
-    done_empty()
+    Reply::done_empty()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::model::{AddressFamily, SocketType};
     use crate::outcome::BytesReturned;

@@ -29,7 +29,6 @@
 //! provider's refusals write 0. SOCKETLEVELONLY is accepted and stored (the page says it
 //! has no effect).
 
-use super::fion::{buffer_fault, done_empty, refused};
 use super::{Ctx, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
@@ -37,15 +36,12 @@ use crate::model::socket::{protocol, RcvAll};
 use crate::model::{AddressFamily, SocketType};
 use crate::wire::rcvall::RcvallValue;
 
-/// IPPROTO_IPV6 (41): the protocol of an IPv6 raw socket that SIO_RCVALL accepts.
-const IPPROTO_IPV6: i32 = 41;
-
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let value = match ctx.read_input() {
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
         Ok(bytes) => match RcvallValue::parse(bytes) {
             Ok(v) => v.to_u32(),
-            Err(_) => return buffer_fault(ErrorCode::WSAEINVAL),
+            Err(_) => return Reply::untouched(ErrorCode::WSAEINVAL),
         },
     };
     let code = ctx.call.code;
@@ -53,7 +49,7 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     let fits = sock.kind == SocketType::Raw
         && match (code, sock.af) {
             (IoctlCode::SIO_RCVALL, AddressFamily::Inet) => sock.protocol == protocol::IP,
-            (IoctlCode::SIO_RCVALL, AddressFamily::Inet6) => sock.protocol == IPPROTO_IPV6,
+            (IoctlCode::SIO_RCVALL, AddressFamily::Inet6) => sock.protocol == protocol::IPV6,
             (IoctlCode::SIO_RCVALL_MCAST, AddressFamily::Inet) => sock.protocol == protocol::UDP,
             (IoctlCode::SIO_RCVALL_IGMPMCAST, AddressFamily::Inet) => {
                 sock.protocol == protocol::IGMP
@@ -61,16 +57,16 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
             _ => false,
         };
     if !fits {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     let Some(local) = sock.state.local().filter(|a| !a.ip().is_unspecified()) else {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     };
     if !ctx.host.net.is_local_address(local.ip()) {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     if !ctx.host.config.privileged {
-        return refused(ErrorCode::WSAEACCES);
+        return Reply::refused(ErrorCode::WSAEACCES);
     }
     let mode = match (value, code) {
         (0, _) => RcvAll::Off,
@@ -79,14 +75,14 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
         (v, _) => RcvAll::IgmpMulticast(v),
     };
     ctx.sock_mut().options.rcvall = mode;
-    done_empty()
+    Reply::done_empty()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::model::socket::{protocol, RcvAll};
     use crate::model::{AddressFamily, Host, Socket, SocketType};

@@ -44,23 +44,20 @@
 
 use std::net::{IpAddr, SocketAddr, SocketAddrV6};
 
-use super::{Ctx, InBuffer, OutBuffer, Reply};
+use super::{check_sockaddr_output, Ctx, InBuffer, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
 use crate::model::net::RouteError;
 use crate::model::overlapped::Awaiting;
 use crate::model::AddressFamily;
-use crate::outcome::BytesReturned;
 use crate::wire::read_u16;
-use crate::wire::sockaddr::{
-    emit_sockaddr, parse_sockaddr, AF_INET, AF_INET6, SOCKADDR_IN6_LEN, SOCKADDR_IN_LEN,
-};
+use crate::wire::sockaddr::{emit_sockaddr, parse_sockaddr, SOCKADDR_IN6_LEN, SOCKADDR_IN_LEN};
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
         IoctlCode::SIO_ROUTING_INTERFACE_QUERY => query(ctx),
         IoctlCode::SIO_ROUTING_INTERFACE_CHANGE => change(ctx),
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
@@ -80,10 +77,6 @@ pub(crate) fn local_sockaddr(ip: IpAddr, index: u32) -> SocketAddr {
     }
 }
 
-fn untouched(error: ErrorCode) -> Reply {
-    Reply::fail(error, BytesReturned::Untouched)
-}
-
 /// Reads and checks the destination SOCKADDR (step 1 of the module doc, without the
 /// wildcard rule, which differs between the two codes).
 pub(crate) fn read_destination(ctx: &Ctx) -> Result<SocketAddr, ErrorCode> {
@@ -95,13 +88,10 @@ pub(crate) fn read_destination(ctx: &Ctx) -> Result<SocketAddr, ErrorCode> {
     if bytes.len() < SOCKADDR_IN_LEN {
         return Err(ErrorCode::WSAEINVAL);
     }
-    let family = read_u16(bytes).unwrap_or(0);
-    let wanted = ctx.sock().af.value();
-    if (family != AF_INET && family != AF_INET6) || family != wanted {
+    // The socket's family is AF_INET or AF_INET6, so any other family fails here too;
+    // an AF_INET6 input shorter than SOCKADDR_IN6 fails to parse (WSAEINVAL).
+    if read_u16(bytes) != Some(ctx.sock().af.value()) {
         return Err(ErrorCode::WSAEAFNOSUPPORT);
-    }
-    if family == AF_INET6 && bytes.len() < SOCKADDR_IN6_LEN {
-        return Err(ErrorCode::WSAEINVAL);
     }
     parse_sockaddr(bytes).map_err(|_| ErrorCode::WSAEINVAL)
 }
@@ -117,30 +107,24 @@ fn unmapped(ip: IpAddr) -> IpAddr {
 fn query(ctx: &mut Ctx) -> Reply {
     let dest = match read_destination(ctx) {
         Ok(d) => d,
-        Err(e) => return untouched(e),
+        Err(e) => return Reply::untouched(e),
     };
     let target = unmapped(dest.ip());
     if target.is_unspecified() {
-        return untouched(ErrorCode::WSAEINVAL);
+        return Reply::untouched(ErrorCode::WSAEINVAL);
     }
     let need = match ctx.sock().af {
         AddressFamily::Inet => SOCKADDR_IN_LEN,
         AddressFamily::Inet6 => SOCKADDR_IN6_LEN,
     } as u32;
-    match ctx.call.output {
-        OutBuffer::Null { .. } | OutBuffer::Invalid { .. } => {
-            return untouched(ErrorCode::WSAEFAULT)
-        }
-        OutBuffer::Capacity(n) if n < need => {
-            return Reply::fail(ErrorCode::WSAEFAULT, BytesReturned::Written(need))
-        }
-        OutBuffer::Capacity(_) => {}
+    if let Err(reply) = check_sockaddr_output(ctx.call.output, need) {
+        return reply;
     }
     ctx.host.net.ensure_index();
     let choice = match ctx.host.net.route(target) {
         Ok(c) => c,
-        Err(RouteError::Unreachable) => return untouched(ErrorCode::WSAENETUNREACH),
-        Err(RouteError::NetworkDown) => return untouched(ErrorCode::WSAENETDOWN),
+        Err(RouteError::Unreachable) => return Reply::untouched(ErrorCode::WSAENETUNREACH),
+        Err(RouteError::NetworkDown) => return Reply::untouched(ErrorCode::WSAENETDOWN),
     };
     let source = match (ctx.sock().af, choice.source) {
         (AddressFamily::Inet6, IpAddr::V4(v4)) => IpAddr::V6(v4.to_ipv6_mapped()),
@@ -154,7 +138,7 @@ fn query(ctx: &mut Ctx) -> Reply {
 fn change(ctx: &mut Ctx) -> Reply {
     let dest = match read_destination(ctx) {
         Ok(d) => d,
-        Err(e) => return untouched(e),
+        Err(e) => return Reply::untouched(e),
     };
     let target = unmapped(dest.ip());
     if target.is_unspecified() {
@@ -173,21 +157,16 @@ fn change(ctx: &mut Ctx) -> Reply {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::VecDeque;
-
     use super::*;
     use crate::errors::NtStatus;
-    use crate::ioctl::IoctlCall;
+    use crate::ioctl::test_support::{run, udp, udp6, with_port};
+    use crate::ioctl::{IoctlCall, OutBuffer};
     use crate::model::net::{IfAddress, Prefix};
-    use crate::model::{Host, OverlappedId, Port, RoutineId, Socket, SocketType};
-    use crate::outcome::{CallReturn, IoctlOutcome};
+    use crate::model::{Host, IoMode, OverlappedId, RoutineId};
+    use crate::outcome::{BytesReturned, CallReturn, IoctlOutcome};
 
     const QUERY: IoctlCode = IoctlCode::SIO_ROUTING_INTERFACE_QUERY;
     const CHANGE: IoctlCode = IoctlCode::SIO_ROUTING_INTERFACE_CHANGE;
-
-    fn udp(host: &mut Host, af: AddressFamily) -> Socket {
-        host.socket_default(af, SocketType::Dgram).unwrap()
-    }
 
     fn sa(s: &str) -> Vec<u8> {
         let mut out = Vec::new();
@@ -195,21 +174,10 @@ mod tests {
         out
     }
 
-    fn run(host: &mut Host, call: IoctlCall) -> IoctlOutcome {
-        host.wsa_ioctl(call).returned().unwrap()
-    }
-
-    fn on_port(host: &mut Host, s: Socket) -> Port {
-        let port = Port(0x900);
-        host.asyncs.ports.insert(port, VecDeque::new());
-        host.sockets.get_mut(&s).unwrap().port = Some((port, 123));
-        port
-    }
-
     #[test]
     fn a_null_bytes_returned_is_efault() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 16];
         let o = run(
             &mut h,
@@ -224,7 +192,7 @@ mod tests {
     #[test]
     fn a_15_byte_input_is_einval_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 15];
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAEINVAL);
@@ -234,7 +202,7 @@ mod tests {
     #[test]
     fn a_null_input_is_einval_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let mut call = IoctlCall::new(s, QUERY).out_len(16);
         call.input = InBuffer::Null { len: 16 };
         let o = run(&mut h, call);
@@ -245,7 +213,7 @@ mod tests {
     #[test]
     fn family_zero_is_eafnosupport_even_with_a_null_output() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 16];
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAEAFNOSUPPORT);
@@ -258,7 +226,7 @@ mod tests {
     #[test]
     fn an_ipv6_destination_on_an_ipv4_socket_is_eafnosupport() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("[::1]:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(28));
         assert_eq!(o.error, ErrorCode::WSAEAFNOSUPPORT);
@@ -267,7 +235,7 @@ mod tests {
     #[test]
     fn the_wildcard_destination_is_einval_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("0.0.0.0:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!((o.result, o.error), (-1, ErrorCode::WSAEINVAL));
@@ -277,7 +245,7 @@ mod tests {
     #[test]
     fn loopback_answers_127_0_0_1_port_0_in_16_bytes() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!((o.result, o.error), (0, ErrorCode::NO_ERROR));
@@ -288,7 +256,7 @@ mod tests {
     #[test]
     fn a_remote_destination_answers_the_eth0_address() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:53");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(100));
         assert_eq!(o.out, sa("192.168.1.10:0"));
@@ -298,7 +266,7 @@ mod tests {
     #[test]
     fn a_15_byte_output_is_efault_with_the_required_size() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(15));
         assert_eq!(o.error, ErrorCode::WSAEFAULT);
@@ -309,7 +277,7 @@ mod tests {
     #[test]
     fn a_null_output_is_efault_untouched() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let mut call = IoctlCall::new(s, QUERY).input(&input);
         call.output = OutBuffer::Null { len: 16 };
@@ -321,8 +289,8 @@ mod tests {
     #[test]
     fn overlapped_on_a_port_completes_at_once_with_a_zero_byte_packet() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
-        let port = on_port(&mut h, s);
+        let s = udp(&mut h);
+        let port = with_port(&mut h, s);
         let input = sa("127.0.0.1:0");
         let ov = OverlappedId(1);
         let o = run(
@@ -349,7 +317,7 @@ mod tests {
     #[test]
     fn overlapped_with_a_routine_queues_one_apc_with_size_0() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("127.0.0.1:0");
         let o = run(
             &mut h,
@@ -371,7 +339,7 @@ mod tests {
     fn an_unreachable_destination_is_enetunreach() {
         let mut h = Host::default_host();
         h.net.remove_route(Prefix::parse("0.0.0.0/0").unwrap(), 2);
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAENETUNREACH);
@@ -382,7 +350,7 @@ mod tests {
     fn every_interface_down_is_enetdown() {
         let mut h = Host::default_host();
         h.net.set_interface_up(2, false);
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.error, ErrorCode::WSAENETDOWN);
@@ -391,7 +359,7 @@ mod tests {
     #[test]
     fn an_ipv6_link_local_destination_answers_with_the_scope_id() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet6);
+        let s = udp6(&mut h);
         let input = sa("[fe80::1]:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(28));
         assert_eq!(o.bytes_returned, BytesReturned::Written(28));
@@ -401,7 +369,7 @@ mod tests {
     #[test]
     fn an_ipv6_socket_routes_a_mapped_ipv4_destination() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet6);
+        let s = udp6(&mut h);
         let input = sa("[::ffff:8.8.8.8]:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(28));
         assert_eq!(o.out, sa("[::ffff:192.168.1.10]:0"));
@@ -412,7 +380,7 @@ mod tests {
         let mut h = Host::default_host();
         h.net
             .add_address(2, IfAddress::parse("10.0.0.10/24").unwrap());
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("30.1.1.1:0");
         let o = run(&mut h, IoctlCall::new(s, QUERY).input(&input).out_len(16));
         assert_eq!(o.out, sa("192.168.1.10:0"));
@@ -429,7 +397,7 @@ mod tests {
     #[test]
     fn change_with_the_wildcard_awaits_any_change() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("0.0.0.0:0");
         let mut ctx = Ctx {
             host: &mut h,
@@ -447,7 +415,7 @@ mod tests {
     #[test]
     fn change_with_a_destination_records_its_current_interface() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:53");
         let mut ctx = Ctx {
             host: &mut h,
@@ -465,7 +433,7 @@ mod tests {
     #[test]
     fn change_overlapped_pends_and_nonblocking_without_it_would_block() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = sa("8.8.8.8:53");
         let o = run(
             &mut h,
@@ -474,7 +442,7 @@ mod tests {
                 .overlapped(OverlappedId(3), None, None),
         );
         assert_eq!(o.error, ErrorCode::WSA_IO_PENDING);
-        h.sockets.get_mut(&s).unwrap().mode = crate::model::IoMode::NonBlocking;
+        h.sockets.get_mut(&s).unwrap().set_mode(IoMode::NonBlocking);
         let o = run(&mut h, IoctlCall::new(s, CHANGE).input(&input));
         assert_eq!(o.error, ErrorCode::WSAEWOULDBLOCK);
         assert!(matches!(
@@ -489,7 +457,7 @@ mod tests {
     #[test]
     fn change_checks_its_input_like_the_query() {
         let mut h = Host::default_host();
-        let s = udp(&mut h, AddressFamily::Inet);
+        let s = udp(&mut h);
         let input = [0u8; 16];
         let o = run(&mut h, IoctlCall::new(s, CHANGE).input(&input));
         assert_eq!(o.error, ErrorCode::WSAEAFNOSUPPORT);

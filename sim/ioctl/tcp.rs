@@ -18,23 +18,26 @@
 //! untouched), the socket (not TCP: WSAEINVAL, count 0). Success writes the structure
 //! and its size. The structure is filled from what the model knows: the state (CLOSED
 //! before connect, LISTEN, SYN_SENT, ESTABLISHED, CLOSE_WAIT once the peer has closed),
-//! the MSS (65495 over loopback, 1460 otherwise, while connected), SO_RCVBUF as RcvBuf,
-//! the receive window left (SO_RCVBUF minus queued bytes) and the peer's as SndWnd.
-//! Byte counters, RTT, congestion and timing fields are 0: the model does not track them.
+//! the MSS and windows while connected (values below, chosen without evidence), and
+//! SO_RCVBUF as RcvBuf. Byte counters, RTT, congestion and timing fields are 0: the
+//! model does not track them.
 //!
 //! Choices (no evidence; docs/evidence.md 6): version 1 is accepted (mstcpip.h defines
 //! TCP_INFO_v1); an unconnected TCP socket answers with its state rather than an error;
 //! UDP and raw sockets get WSAEINVAL ("not applicable to the socket type"); the
 //! loopback fast path's errors for UDP and after connect are WSAEINVAL; `cbOutBuffer`
-//! of the fast-path call is ignored.
+//! of the fast-path call is ignored; the MSS of a connection is 65495 over loopback
+//! (65535 less 40 bytes of IP and TCP headers) and 1460 otherwise (1500 less 40);
+//! RcvWnd is SO_RCVBUF minus the bytes waiting to be received, and SndWnd the same
+//! figure for the peer (the model has no real TCP window).
 
-use super::fion::{buffer_fault, done_empty, input_u32, refused};
+use super::fion::readable_bytes;
 use super::{Ctx, InBuffer, OutBuffer, Reply};
 use crate::codes::IoctlCode;
 use crate::errors::ErrorCode;
-use crate::model::socket::{ConnState, RecvQueue};
+use crate::model::socket::ConnState;
 use crate::model::{Host, SocketState};
-use crate::outcome::BytesReturned;
+use crate::wire::read_u32;
 use crate::wire::tcp_info::{
     TcpInfo, TcpInfoVersion, TCPSTATE_CLOSED, TCPSTATE_CLOSE_WAIT, TCPSTATE_ESTABLISHED,
     TCPSTATE_LISTEN, TCPSTATE_SYN_SENT,
@@ -44,14 +47,14 @@ pub(crate) fn call(ctx: &mut Ctx) -> Reply {
     match ctx.call.code {
         IoctlCode::SIO_LOOPBACK_FAST_PATH => loopback_fast_path(ctx),
         IoctlCode::SIO_TCP_INFO => tcp_info(ctx),
-        _ => super::unsupported(ctx),
+        _ => super::unsupported(),
     }
 }
 
 fn loopback_fast_path(ctx: &mut Ctx) -> Reply {
-    let value = match input_u32(ctx) {
+    let value = match ctx.input_u32() {
         Ok(v) => v,
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
     };
     let sock = ctx.sock();
     let connecting = matches!(
@@ -59,44 +62,37 @@ fn loopback_fast_path(ctx: &mut Ctx) -> Reply {
         ConnState::Connecting { .. } | ConnState::Connected { .. }
     );
     if !sock.is_tcp() || connecting {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     ctx.sock_mut().options.loopback_fast_path = value != 0;
-    done_empty()
+    Reply::done_empty()
 }
 
 fn tcp_info(ctx: &mut Ctx) -> Reply {
     let version = match ctx.call.input {
         InBuffer::Bytes(b) if b.len() == 4 => {
-            match TcpInfoVersion::from_u32(u32::from_le_bytes([b[0], b[1], b[2], b[3]])) {
+            match read_u32(b).and_then(TcpInfoVersion::from_u32) {
                 Some(v) => v,
-                None => return buffer_fault(ErrorCode::WSAEINVAL),
+                None => return Reply::untouched(ErrorCode::WSAEINVAL),
             }
         }
-        _ => return buffer_fault(ErrorCode::WSAEMSGSIZE),
+        _ => return Reply::untouched(ErrorCode::WSAEMSGSIZE),
     };
     let needed = version.buffer_len() as u32;
     match ctx.call.output {
         OutBuffer::Capacity(n) if n >= needed => {}
-        OutBuffer::Invalid { len } if len >= needed => return buffer_fault(ErrorCode::WSAEFAULT),
-        _ => return Reply::fail(ErrorCode::WSAEINVAL, BytesReturned::Written(0)),
+        OutBuffer::Invalid { len } if len >= needed => {
+            return Reply::untouched(ErrorCode::WSAEFAULT)
+        }
+        _ => return Reply::refused(ErrorCode::WSAEINVAL),
     }
     if !ctx.sock().is_tcp() {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     let info = snapshot(ctx.host, ctx.sock(), version);
     let mut out = Vec::with_capacity(info.buffer_len());
     info.emit(&mut out);
     Reply::done(out)
-}
-
-fn queued(sock: &SocketState) -> u32 {
-    match &sock.rx {
-        RecvQueue::Stream { bytes, .. } => u32::try_from(bytes.len()).unwrap_or(u32::MAX),
-        RecvQueue::Datagrams(q) => {
-            u32::try_from(q.iter().map(Vec::len).sum::<usize>()).unwrap_or(u32::MAX)
-        }
-    }
 }
 
 /// The TCP_INFO the model can derive from a TCP socket's state.
@@ -114,13 +110,15 @@ fn snapshot(host: &Host, sock: &SocketState, version: TcpInfoVersion) -> TcpInfo
             } else {
                 TCPSTATE_CLOSE_WAIT
             };
+            // Choice (no evidence): the MSS and windows of the module doc's Choices.
             info.mss = if remote.ip().is_loopback() {
                 65495
             } else {
                 1460
             };
-            info.rcv_wnd = sock.options.rcvbuf.saturating_sub(queued(sock));
-            info.snd_wnd = peer.map_or(0, |p| p.options.rcvbuf.saturating_sub(queued(p)));
+            // Both sockets are TCP, so readable_bytes counts their whole stream.
+            info.rcv_wnd = sock.options.rcvbuf.saturating_sub(readable_bytes(sock));
+            info.snd_wnd = peer.map_or(0, |p| p.options.rcvbuf.saturating_sub(readable_bytes(p)));
         }
     }
     info
@@ -128,9 +126,9 @@ fn snapshot(host: &Host, sock: &SocketState, version: TcpInfoVersion) -> TcpInfo
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::outcome::BytesReturned;
     use crate::winsock::MsgFlags;

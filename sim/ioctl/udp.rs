@@ -14,27 +14,26 @@
 //! written. Success writes 0; output buffers are ignored; overlapped calls complete at
 //! once like the other synchronous codes.
 
-use super::fion::{buffer_fault, done_empty, input_u32, refused};
 use super::{Ctx, Reply};
 use crate::errors::ErrorCode;
 
 pub(crate) fn call(ctx: &mut Ctx) -> Reply {
-    let value = match input_u32(ctx) {
+    let value = match ctx.input_u32() {
         Ok(v) => v,
-        Err(e) => return buffer_fault(e),
+        Err(e) => return Reply::untouched(e),
     };
     if !ctx.sock().is_udp() {
-        return refused(ErrorCode::WSAEINVAL);
+        return Reply::refused(ErrorCode::WSAEINVAL);
     }
     ctx.sock_mut().options.udp_connreset = value != 0;
-    done_empty()
+    Reply::done_empty()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::fion::support::*;
     use crate::codes::IoctlCode;
     use crate::errors::ErrorCode;
+    use crate::ioctl::test_support::*;
     use crate::ioctl::IoctlCall;
     use crate::outcome::BytesReturned;
 

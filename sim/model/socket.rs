@@ -5,6 +5,8 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 
 use super::{Event, Port, Socket};
+use crate::wire::keepalive::TcpKeepalive;
+use crate::wire::sockaddr::{AF_INET, AF_INET6};
 
 /// `af` of `WSASocket`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -19,8 +21,8 @@ impl AddressFamily {
     /// The Windows value of the constant.
     pub fn value(self) -> u16 {
         match self {
-            AddressFamily::Inet => 2,
-            AddressFamily::Inet6 => 23,
+            AddressFamily::Inet => AF_INET,
+            AddressFamily::Inet6 => AF_INET6,
         }
     }
 
@@ -56,6 +58,8 @@ pub mod protocol {
     pub const TCP: i32 = 6;
     /// IPPROTO_UDP.
     pub const UDP: i32 = 17;
+    /// IPPROTO_IPV6 (41): for AF_INET6 raw sockets, what SIO_RCVALL accepts.
+    pub const IPV6: i32 = 41;
     /// IPPROTO_ICMPV6.
     pub const ICMPV6: i32 = 58;
 }
@@ -253,17 +257,6 @@ impl IoMode {
     }
 }
 
-/// Keep-alive settings of `SIO_KEEPALIVE_VALS` (times in milliseconds).
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub struct KeepaliveVals {
-    /// Whether keep-alive is on.
-    pub onoff: u32,
-    /// Idle time before the first probe.
-    pub time: u32,
-    /// Interval between probes.
-    pub interval: u32,
-}
-
 /// Receive-all modes of `SIO_RCVALL`, `SIO_RCVALL_MCAST`, `SIO_RCVALL_IGMPMCAST`.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum RcvAll {
@@ -285,8 +278,8 @@ pub struct SocketOptions {
     pub oob_inline: bool,
     /// SO_KEEPALIVE.
     pub so_keepalive: bool,
-    /// SIO_KEEPALIVE_VALS, once set.
-    pub keepalive_vals: Option<KeepaliveVals>,
+    /// SIO_KEEPALIVE_VALS, once set (times in milliseconds).
+    pub keepalive_vals: Option<TcpKeepalive>,
     /// SIO_ENABLE_CIRCULAR_QUEUEING: drop the oldest datagram on overflow.
     pub circular_queueing: bool,
     /// SIO_MULTIPOINT_LOOPBACK (default TRUE, reference).
@@ -310,8 +303,6 @@ pub struct SocketOptions {
 /// Values kept out of line because few sockets ever set them.
 #[derive(Clone, PartialEq, Eq, Debug, Default)]
 pub struct ExtraOptions {
-    /// The QOS structure bytes set through SIO_SET_QOS.
-    pub qos: Option<Vec<u8>>,
     /// Companion-interface handles set through SIO_ASSOCIATE_HANDLE, by interface id,
     /// in the order they were set.
     pub companions: Vec<(u32, u64)>,

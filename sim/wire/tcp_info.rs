@@ -33,29 +33,30 @@
 
 use super::{check_len, read_u32, read_u64, WireError};
 
-/// The TCPSTATE enum that `State` holds, in declaration order from 0.
+/// The TCPSTATE enum that `State` holds, in declaration order from 0. CLOSED: no
+/// connection (before connect, or after it is gone).
 pub const TCPSTATE_CLOSED: u32 = 0;
-/// TCP_INFO field `const`.
+/// Waiting for a connection request (a listening socket).
 pub const TCPSTATE_LISTEN: u32 = 1;
-/// TCP_INFO field `const`.
+/// A connection request sent, waiting for the matching one.
 pub const TCPSTATE_SYN_SENT: u32 = 2;
-/// TCP_INFO field `const`.
+/// A connection request received and answered, waiting for its acknowledgment.
 pub const TCPSTATE_SYN_RCVD: u32 = 3;
-/// TCP_INFO field `const`.
+/// Open: data can flow both ways.
 pub const TCPSTATE_ESTABLISHED: u32 = 4;
-/// TCP_INFO field `const`.
+/// Closed locally; waiting for the peer to acknowledge the FIN or close too.
 pub const TCPSTATE_FIN_WAIT_1: u32 = 5;
-/// TCP_INFO field `const`.
+/// Closed locally and acknowledged; waiting for the peer's FIN.
 pub const TCPSTATE_FIN_WAIT_2: u32 = 6;
-/// TCP_INFO field `const`.
+/// The peer has closed; waiting for the local close.
 pub const TCPSTATE_CLOSE_WAIT: u32 = 7;
-/// TCP_INFO field `const`.
+/// Both sides closed at once; waiting for the acknowledgment of the local FIN.
 pub const TCPSTATE_CLOSING: u32 = 8;
-/// TCP_INFO field `const`.
+/// Closed after the peer; waiting for the acknowledgment of the local FIN.
 pub const TCPSTATE_LAST_ACK: u32 = 9;
-/// TCP_INFO field `const`.
+/// Closed; waiting out stray segments before the connection is forgotten.
 pub const TCPSTATE_TIME_WAIT: u32 = 10;
-/// TCP_INFO field `const`.
+/// One past the last state: the number of TCPSTATE values, not a state.
 pub const TCPSTATE_MAX: u32 = 11;
 
 /// `sizeof(TCP_INFO_v0)`.
@@ -66,9 +67,9 @@ pub const TCP_INFO_V1_LEN: usize = 136;
 /// Which structure SIO_TCP_INFO was asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TcpInfoVersion {
-    /// TCP_INFO field `V0`.
+    /// TCP_INFO_v0 (input 0): 88 bytes.
     V0,
-    /// TCP_INFO field `V1`.
+    /// TCP_INFO_v1 (input 1): 136 bytes, v0 plus the `SndLim*` counters.
     V1,
 }
 
@@ -103,63 +104,64 @@ impl TcpInfoVersion {
 /// emitting v0 leaves them out and parsing v0 sets them to zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TcpInfo {
-    /// TCP_INFO field `version`.
+    /// Which structure this is; not written to the output (the ioctl's input names it).
     pub version: TcpInfoVersion,
-    /// A `TCPSTATE_*` value.
+    /// `State`: a `TCPSTATE_*` value.
     pub state: u32,
-    /// TCP_INFO field `mss`.
+    /// `Mss`: the maximum segment size, in bytes.
     pub mss: u32,
-    /// TCP_INFO field `connection_time_ms`.
+    /// `ConnectionTimeMs`: how long the connection has existed, in milliseconds.
     pub connection_time_ms: u64,
-    /// A BOOLEAN: written as 0 or 1, and any nonzero byte reads as true.
+    /// `TimestampsEnabled`, a BOOLEAN: written as 0 or 1, and any nonzero byte reads as
+    /// true.
     pub timestamps_enabled: bool,
-    /// TCP_INFO field `rtt_us`.
+    /// `RttUs`: the current round-trip time estimate, in microseconds.
     pub rtt_us: u32,
-    /// TCP_INFO field `min_rtt_us`.
+    /// `MinRttUs`: the smallest round-trip time seen, in microseconds.
     pub min_rtt_us: u32,
-    /// TCP_INFO field `bytes_in_flight`.
+    /// `BytesInFlight`: bytes sent and not yet acknowledged.
     pub bytes_in_flight: u32,
-    /// TCP_INFO field `cwnd`.
+    /// `Cwnd`: the congestion window, in bytes.
     pub cwnd: u32,
-    /// TCP_INFO field `snd_wnd`.
+    /// `SndWnd`: the window the peer advertises, in bytes.
     pub snd_wnd: u32,
-    /// TCP_INFO field `rcv_wnd`.
+    /// `RcvWnd`: the window advertised to the peer, in bytes.
     pub rcv_wnd: u32,
-    /// TCP_INFO field `rcv_buf`.
+    /// `RcvBuf`: the receive buffer size, in bytes.
     pub rcv_buf: u32,
-    /// TCP_INFO field `bytes_out`.
+    /// `BytesOut`: bytes sent.
     pub bytes_out: u64,
-    /// TCP_INFO field `bytes_in`.
+    /// `BytesIn`: bytes received.
     pub bytes_in: u64,
-    /// TCP_INFO field `bytes_reordered`.
+    /// `BytesReordered`: bytes received out of order.
     pub bytes_reordered: u32,
-    /// TCP_INFO field `bytes_retrans`.
+    /// `BytesRetrans`: bytes retransmitted.
     pub bytes_retrans: u32,
-    /// TCP_INFO field `fast_retrans`.
+    /// `FastRetrans`: fast retransmissions.
     pub fast_retrans: u32,
-    /// TCP_INFO field `dup_acks_in`.
+    /// `DupAcksIn`: duplicate acknowledgments received.
     pub dup_acks_in: u32,
-    /// TCP_INFO field `timeout_episodes`.
+    /// `TimeoutEpisodes`: retransmission timeout episodes.
     pub timeout_episodes: u32,
-    /// TCP_INFO field `syn_retrans`.
+    /// `SynRetrans`: retransmissions of the SYN (a UCHAR).
     pub syn_retrans: u8,
-    /// TCP_INFO field `snd_lim_trans_rwin`.
+    /// `SndLimTransRwin` (v1): times sending became limited by the peer's window.
     pub snd_lim_trans_rwin: u32,
-    /// TCP_INFO field `snd_lim_time_rwin`.
+    /// `SndLimTimeRwin` (v1): milliseconds spent limited by the peer's window.
     pub snd_lim_time_rwin: u32,
-    /// TCP_INFO field `snd_lim_bytes_rwin`.
+    /// `SndLimBytesRwin` (v1): bytes sent while limited by the peer's window.
     pub snd_lim_bytes_rwin: u64,
-    /// TCP_INFO field `snd_lim_trans_cwnd`.
+    /// `SndLimTransCwnd` (v1): times sending became limited by the congestion window.
     pub snd_lim_trans_cwnd: u32,
-    /// TCP_INFO field `snd_lim_time_cwnd`.
+    /// `SndLimTimeCwnd` (v1): milliseconds spent limited by the congestion window.
     pub snd_lim_time_cwnd: u32,
-    /// TCP_INFO field `snd_lim_bytes_cwnd`.
+    /// `SndLimBytesCwnd` (v1): bytes sent while limited by the congestion window.
     pub snd_lim_bytes_cwnd: u64,
-    /// TCP_INFO field `snd_lim_trans_snd`.
+    /// `SndLimTransSnd` (v1): times sending became limited by the sender.
     pub snd_lim_trans_snd: u32,
-    /// TCP_INFO field `snd_lim_time_snd`.
+    /// `SndLimTimeSnd` (v1): milliseconds spent limited by the sender.
     pub snd_lim_time_snd: u32,
-    /// TCP_INFO field `snd_lim_bytes_snd`.
+    /// `SndLimBytesSnd` (v1): bytes sent while limited by the sender.
     pub snd_lim_bytes_snd: u64,
 }
 
