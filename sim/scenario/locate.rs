@@ -147,6 +147,11 @@ impl<'s> Locator<'s> {
     /// Finds `key:` in the region; returns the key's region (to the end of its block)
     /// and the position of its value.
     fn find_key(&self, r: Region, key: &str) -> Option<(Region, Option<(usize, usize)>)> {
+        // A key that is not a plain string (a tagged or complex key) reaches here as "";
+        // it cannot be found in the text, and searching for it would never advance.
+        if key.is_empty() {
+            return None;
+        }
         let base = self.lines.get(r.start).map(|l| indent(l)).unwrap_or(0);
         for li in r.start..r.end.min(self.lines.len()) {
             let full = self.lines[li];

@@ -649,6 +649,22 @@ pub fn parse_scenario(file: &str, src: &str) -> Result<Scenario, ScenarioError> 
             message: format!("malformed YAML: {msg}"),
         }
     })?;
+    // YAML tags (`!name`) are not part of the format. Refuse them once, here: a tagged
+    // key would otherwise hide from every lookup by name, and its expectation with it.
+    let mut at = Vec::new();
+    if let Some(what) = first_tag(&doc, &mut at) {
+        let path: Vec<Seg> = at
+            .iter()
+            .map(|s| match s {
+                TagPath::Key(k) => K(k.as_str()),
+                TagPath::Index(i) => I(*i),
+            })
+            .collect();
+        return Err(p.err(
+            p.loc.value(&path),
+            format!("{what}: YAML tags are not part of the scenario format"),
+        ));
+    }
     let top = match &doc {
         Value::Mapping(m) => m,
         other => {
@@ -1583,7 +1599,15 @@ impl Parser<'_> {
             }
         };
         let (k, val) = m.iter().next().expect("one entry");
-        let key = k.as_str().unwrap_or("");
+        let Some(key) = k.as_str() else {
+            return Err(self.err(
+                self.loc.value(p),
+                format!(
+                    "an `out` form is a plain name ({FORMS}), found {}",
+                    type_name(k)
+                ),
+            ));
+        };
         let mut fp = p.to_vec();
         fp.push(K(key));
         Ok(match key {
@@ -1692,6 +1716,39 @@ fn unreachable_key(key: &str) -> ! {
     panic!("invariant: expectation key `{key}` passed check_keys but has no parser")
 }
 
+/// One step of the path to a tagged node.
+enum TagPath {
+    Key(String),
+    Index(usize),
+}
+
+/// The first tagged key or value in the document, depth first, with its path.
+fn first_tag(v: &Value, at: &mut Vec<TagPath>) -> Option<&'static str> {
+    match v {
+        Value::Tagged(_) => Some("a tagged value"),
+        Value::Sequence(seq) => seq.iter().enumerate().find_map(|(i, x)| {
+            at.push(TagPath::Index(i));
+            let found = first_tag(x, at);
+            if found.is_none() {
+                at.pop();
+            }
+            found
+        }),
+        Value::Mapping(m) => m.iter().find_map(|(k, x)| {
+            if matches!(k, Value::Tagged(_)) {
+                return Some("a tagged key");
+            }
+            at.push(TagPath::Key(k.as_str().unwrap_or_default().to_string()));
+            let found = first_tag(x, at);
+            if found.is_none() {
+                at.pop();
+            }
+            found
+        }),
+        _ => None,
+    }
+}
+
 /// Names scenarios may use for values the error table spells another way: Winsock's
 /// names of the wait results and Win32's names of the overlapped statuses.
 fn error_alias(name: &str) -> Option<ErrorCode> {
@@ -1773,6 +1830,21 @@ mod fuzz {
         fn arbitrary_bytes_never_panic_the_parser(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             let text = String::from_utf8_lossy(&bytes);
             let _ = parse_scenario("fuzz.yaml", &text);
+        }
+
+        #[test]
+        fn a_tagged_step_key_is_refused_with_its_position(tag in "![A-Za-z0-9+]{0,6}") {
+            let text = format!("name: x\nsteps:\n  - {tag} socket: s\n");
+            let e = parse_scenario("fuzz.yaml", &text).expect_err("tags are refused");
+            prop_assert_eq!(e.line, 3);
+            prop_assert!(e.message.contains("YAML tags"), "{}", e.message);
+        }
+
+        #[test]
+        fn a_tagged_key_in_an_out_form_is_an_error_not_a_hang(tag in "![A-Za-z0-9+]{1,6}") {
+            let text = format!("name: x\nsteps:\n  - socket: s\n  - ioctl: s\n    code: FIONBIO\n    expect: {{ out: {{ {tag}u32: 1 }} }}\n");
+            let e = parse_scenario("fuzz.yaml", &text).expect_err("a tagged key is no out form");
+            prop_assert_eq!(e.line, 6);
         }
 
         #[test]
