@@ -45,6 +45,10 @@ table! { ErrorCode, ERROR_CODES,
     ERROR_NOT_SUPPORTED = 50;
     /// The data area passed to a call is too small (Win32).
     ERROR_INSUFFICIENT_BUFFER = 122;
+    /// More data is available than the buffer took (Win32; from STATUS_BUFFER_OVERFLOW).
+    ERROR_MORE_DATA = 234;
+    /// Invalid access to a memory location (Win32; from STATUS_ACCESS_VIOLATION).
+    ERROR_NOACCESS = 998;
     /// The wait timed out.
     WAIT_TIMEOUT = 258;
     /// The I/O operation was aborted because of a thread exit or an application request.
@@ -245,11 +249,10 @@ impl NtStatus {
             NtStatus::STATUS_NOT_SUPPORTED => ErrorCode::ERROR_NOT_SUPPORTED,
             NtStatus::STATUS_BUFFER_TOO_SMALL => ErrorCode::ERROR_INSUFFICIENT_BUFFER,
             NtStatus::STATUS_CANCELLED => ErrorCode::ERROR_OPERATION_ABORTED,
-            // ERROR_NOACCESS, ERROR_INVALID_PARAMETER, ERROR_INVALID_HANDLE, ERROR_MORE_DATA
-            NtStatus::STATUS_ACCESS_VIOLATION => ErrorCode(998),
+            NtStatus::STATUS_ACCESS_VIOLATION => ErrorCode::ERROR_NOACCESS,
             NtStatus::STATUS_INVALID_PARAMETER => ErrorCode::ERROR_INVALID_PARAMETER,
             NtStatus::STATUS_INVALID_HANDLE => ErrorCode::ERROR_INVALID_HANDLE,
-            NtStatus::STATUS_BUFFER_OVERFLOW => ErrorCode(234),
+            NtStatus::STATUS_BUFFER_OVERFLOW => ErrorCode::ERROR_MORE_DATA,
             other => other.to_winsock(),
         }
     }
